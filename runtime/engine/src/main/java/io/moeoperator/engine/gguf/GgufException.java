@@ -1,0 +1,12 @@
+package io.moeoperator.engine.gguf;
+
+/** A GGUF file that cannot be used: malformed, truncated, or missing what the model needs. */
+public class GgufException extends RuntimeException {
+    public GgufException(String message) {
+        super(message);
+    }
+
+    public GgufException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

@@ -1,0 +1,47 @@
+package io.moeoperator.engine.kernel;
+
+/**
+ * The numeric kernels the forward pass is built from. Implementations: {@link ScalarOps} (the slow,
+ * obviously-correct oracle) and {@link VectorOps} (Panama Vector API, all cores); a GPU backend can
+ * implement the same contract. Activations are row-major float arrays; weights are
+ * {@link WeightMatrix} views of the model file.
+ *
+ * <p>Matmul semantics follow ggml so the engine reproduces llama.cpp's rounding: F32/BF16 weights
+ * multiply the activations as they are; F16 weights multiply activations first rounded to F16; Q8_0
+ * and Q4_0 weights multiply activations first quantized to Q8_0 blocks (per 32 values
+ * {@code d = amax/127}, {@code q = round(x/d)}, d stored as F16). Accumulation is in F32 or wider.
+ */
+public interface TensorOps {
+
+    /**
+     * {@code out[t*w.rows + o] = sum_i W[o, i] * x[t*w.cols + i]} for {@code t < numTokens}.
+     * (W: (rows, cols); x: (numTokens, cols); out: (numTokens, rows)).
+     */
+    void matmul(WeightMatrix w, float[] x, float[] out, int numTokens);
+
+    /** {@code out[i] = x[i] / sqrt(mean(x^2) + eps) * weight[i]} over one row of {@code n}. */
+    void rmsNorm(float[] x, int xOff, float[] weight, float eps, float[] out, int outOff, int n);
+
+    /** In-place softmax of {@code x[off..off+n)} (max-subtracted, F32 result). */
+    void softmax(float[] x, int off, int n);
+
+    /** {@code gate[i] = silu(gate[i]) * up[i]} for {@code i < n}, silu(v) = v / (1 + e^-v). */
+    void swiglu(float[] gate, float[] up, int n);
+
+    float dot(float[] a, int aOff, float[] b, int bOff, int n);
+
+    /** {@code y[yOff + i] += alpha * x[xOff + i]}. */
+    void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n);
+
+    /**
+     * Rotates {@code x[off..off+2*cos.length)} in adjacent pairs (ggml "normal" RoPE):
+     * {@code (x0, x1) -> (x0 cos - x1 sin, x0 sin + x1 cos)} with the pair's cos/sin.
+     */
+    void rope(float[] x, int off, float[] cos, float[] sin);
+
+    /**
+     * Indices of the {@code k} largest of {@code scores[off..off+n)} in descending order of score
+     * (equal scores: lower index first), written to {@code idxOut[idxOff..]}.
+     */
+    void topK(float[] scores, int off, int n, int k, int[] idxOut, int idxOff);
+}
