@@ -1,0 +1,274 @@
+package io.moeoperator.engine.kernel;
+
+import io.moeoperator.engine.gguf.GgmlType;
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link TensorOps} on the Panama Vector API, with matmuls spread over a {@link Parallel} pool.
+ *
+ * <p>Matmul reads each weight row once per call: rows are split between threads, and each row is
+ * multiplied with every token of a tile before the next row is loaded (rows outer, tokens inner), so a
+ * prefill of many tokens streams the weights from memory once per tile, not once per token. The row
+ * kernels live in {@link FloatRowDots} and {@link QuantRowDots}; activation rounding follows ggml
+ * exactly (see {@link TensorOps}).
+ *
+ * <p>Weight segments must be readable from the pool's threads (a shared or global arena, as a mapped
+ * model file is); a confined segment fails with {@code WrongThreadException}.
+ *
+ * <p>Thread-safe as long as the pool is: concurrent matmuls on one pool run one at a time in parallel and
+ * the others on their own threads.
+ */
+public final class VectorOps implements TensorOps, AutoCloseable {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+    /**
+     * Activation bytes per token tile: small enough to stay in L2 next to the weight rows while every
+     * row of the matrix passes over it.
+     */
+    private static final int ACT_TILE_BYTES = 128 * 1024;
+    /** Below this many multiply-adds a matmul runs on the caller: waking workers would cost more. */
+    private static final long MIN_PARALLEL_MACS = 64 * 1024;
+
+    private final Parallel parallel;
+    private final boolean ownsParallel;
+
+    /** Uses all available processors. */
+    public VectorOps() {
+        this(new Parallel(), true);
+    }
+
+    /** Uses {@code numThreads} threads in all, the caller's included. */
+    public VectorOps(int numThreads) {
+        this(new Parallel(numThreads), true);
+    }
+
+    /** Uses a pool the caller owns (and closes). */
+    public VectorOps(Parallel parallel) {
+        this(parallel, false);
+    }
+
+    private VectorOps(Parallel parallel, boolean ownsParallel) {
+        this.parallel = parallel;
+        this.ownsParallel = ownsParallel;
+    }
+
+    @Override
+    public void matmul(WeightMatrix w, float[] x, float[] out, int numTokens) {
+        int rows = w.rows();
+        int cols = w.cols();
+        if (x.length < (long) numTokens * cols || out.length < (long) numTokens * rows) {
+            throw new IllegalArgumentException("matmul " + w.name() + " (" + rows + "x" + cols + ") with " + numTokens
+                    + " tokens needs x of " + (long) numTokens * cols + " and out of " + (long) numTokens * rows
+                    + " floats, got " + x.length + " and " + out.length);
+        }
+        float[] xs = null;
+        Q8Activations xq = null;
+        int actBytes;
+        switch (w.type()) {
+            case F32, BF16 -> {
+                xs = x;
+                actBytes = 4;
+            }
+            case F16 -> {
+                xs = roundToHalf(x, numTokens * cols);
+                actBytes = 4;
+            }
+            case Q8_0, Q4_0 -> {
+                xq = Q8Activations.quantize(x, numTokens * cols);
+                actBytes = 2;
+            }
+            default -> throw new IllegalArgumentException("matmul " + w.name() + ": weight type " + w.type()
+                    + " is not supported, supported: " + GgmlType.supportedList());
+        }
+        int tileTokens = Math.max(1, ACT_TILE_BYTES / (cols * actBytes));
+        for (int t0 = 0; t0 < numTokens; t0 += tileTokens) {
+            int from = t0;
+            int to = Math.min(numTokens, t0 + tileTokens);
+            float[] fx = xs;
+            Q8Activations qx = xq;
+            Parallel.RangeTask task = (r0, r1) -> dotRows(w, fx, qx, out, from, to, r0, r1);
+            if ((long) rows * cols * (to - from) < MIN_PARALLEL_MACS) {
+                task.run(0, rows);
+            } else {
+                parallel.forRange(rows, task);
+            }
+        }
+    }
+
+    /** Rows {@code [r0, r1)} of the matmul for tokens {@code [t0, t1)}. */
+    private static void dotRows(WeightMatrix w, float[] xs, Q8Activations xq, float[] out, int t0, int t1, int r0, int r1) {
+        MemorySegment data = w.data();
+        GgmlType type = w.type();
+        int rows = w.rows();
+        int cols = w.cols();
+        int numBlocks = cols / Q8Activations.BLOCK;
+        long rowBytes = w.rowBytes();
+        // Rows outer, tokens inner: the row comes from memory for the first token and from L1 for the rest.
+        for (int o = r0; o < r1; o++) {
+            long at = o * rowBytes;
+            for (int t = t0; t < t1; t++) {
+                int xOff = t * cols;
+                out[t * rows + o] = switch (type) {
+                    case F32 -> FloatRowDots.f32(data, at, xs, xOff, cols);
+                    case F16 -> FloatRowDots.f16(data, at, xs, xOff, cols);
+                    case BF16 -> FloatRowDots.bf16(data, at, xs, xOff, cols);
+                    case Q8_0 -> QuantRowDots.q8_0(data, at, numBlocks, xq, xOff);
+                    case Q4_0 -> QuantRowDots.q4_0(data, at, numBlocks, xq, xOff);
+                };
+            }
+        }
+    }
+
+    /** The F16 rounding ggml applies to activations before an F16 dot product. */
+    private static float[] roundToHalf(float[] x, int n) {
+        float[] r = new float[n];
+        for (int i = 0; i < n; i++) {
+            r[i] = Float.float16ToFloat(Float.floatToFloat16(x[i]));
+        }
+        return r;
+    }
+
+    @Override
+    public void rmsNorm(float[] x, int xOff, float[] weight, float eps, float[] out, int outOff, int n) {
+        float ss = dot(x, xOff, x, xOff, n);
+        float scale = (float) (1.0 / Math.sqrt((double) ss / n + eps));
+        int i = 0;
+        // (x * scale) * weight in the reference's order, so only the scale can differ from it.
+        for (; i <= n - L; i += L) {
+            FloatVector.fromArray(F, x, xOff + i).mul(scale).mul(FloatVector.fromArray(F, weight, i)).intoArray(out, outOff + i);
+        }
+        for (; i < n; i++) {
+            out[outOff + i] = x[xOff + i] * scale * weight[i];
+        }
+    }
+
+    @Override
+    public void softmax(float[] x, int off, int n) {
+        int i = 0;
+        FloatVector vmax = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (; i <= n - L; i += L) {
+            vmax = vmax.max(FloatVector.fromArray(F, x, off + i));
+        }
+        float max = vmax.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) {
+            max = Math.max(max, x[off + i]);
+        }
+        FloatVector vsum = FloatVector.zero(F);
+        i = 0;
+        // EXP is as accurate as Math.exp (within an ulp) and runs as a vector math-library call.
+        for (; i <= n - L; i += L) {
+            FloatVector e = FloatVector.fromArray(F, x, off + i).sub(max).lanewise(VectorOperators.EXP);
+            e.intoArray(x, off + i);
+            vsum = vsum.add(e);
+        }
+        float sum = vsum.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float e = (float) Math.exp(x[off + i] - max);
+            x[off + i] = e;
+            sum += e;
+        }
+        float inv = (float) (1.0 / sum);
+        i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector.fromArray(F, x, off + i).mul(inv).intoArray(x, off + i);
+        }
+        for (; i < n; i++) {
+            x[off + i] *= inv;
+        }
+    }
+
+    @Override
+    public void swiglu(float[] gate, float[] up, int n) {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            FloatVector g = FloatVector.fromArray(F, gate, i);
+            FloatVector silu = g.div(g.neg().lanewise(VectorOperators.EXP).add(1f));
+            silu.mul(FloatVector.fromArray(F, up, i)).intoArray(gate, i);
+        }
+        for (; i < n; i++) {
+            float g = gate[i];
+            gate[i] = (float) (g / (1.0 + Math.exp(-g))) * up[i];
+        }
+    }
+
+    @Override
+    public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        FloatVector s0 = FloatVector.zero(F);
+        FloatVector s1 = FloatVector.zero(F);
+        int i = 0;
+        // Two FMA chains: attention calls this with n = head size (64..128), where more would not fill.
+        for (; i <= n - 2 * L; i += 2 * L) {
+            s0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), s0);
+            s1 = FloatVector.fromArray(F, a, aOff + i + L).fma(FloatVector.fromArray(F, b, bOff + i + L), s1);
+        }
+        for (; i <= n - L; i += L) {
+            s0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), s0);
+        }
+        float sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += a[aOff + i] * b[bOff + i];
+        }
+        return sum;
+    }
+
+    @Override
+    public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+        int i = 0;
+        // Multiply, then add (no FMA): the same two roundings as the reference, so results are identical.
+        for (; i <= n - L; i += L) {
+            FloatVector.fromArray(F, y, yOff + i).add(FloatVector.fromArray(F, x, xOff + i).mul(alpha)).intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) {
+            y[yOff + i] += alpha * x[xOff + i];
+        }
+    }
+
+    @Override
+    public void rope(float[] x, int off, float[] cos, float[] sin) {
+        // Scalar: a head's rotation is a few dozen pairs, and de-interleaving the pairs would cost more.
+        for (int p = 0; p < cos.length; p++) {
+            float x0 = x[off + 2 * p];
+            float x1 = x[off + 2 * p + 1];
+            x[off + 2 * p] = x0 * cos[p] - x1 * sin[p];
+            x[off + 2 * p + 1] = x0 * sin[p] + x1 * cos[p];
+        }
+    }
+
+    @Override
+    public void topK(float[] scores, int off, int n, int k, int[] idxOut, int idxOff) {
+        if (k < 0 || k > n) {
+            throw new IllegalArgumentException("topK: k = " + k + " must be in [0, n = " + n + "]");
+        }
+        if (k == 0) {
+            return;
+        }
+        // Insertion into the sorted output: n is the expert count (tens to hundreds), k a handful, so one
+        // pass with a short shift beats sorting. Strict '>' keeps the lower index first among equals.
+        int count = 0;
+        for (int i = 0; i < n; i++) {
+            float v = scores[off + i];
+            if (count == k && !(v > scores[off + idxOut[idxOff + k - 1]])) {
+                continue;
+            }
+            int p = Math.min(count, k - 1);
+            while (p > 0 && v > scores[off + idxOut[idxOff + p - 1]]) {
+                idxOut[idxOff + p] = idxOut[idxOff + p - 1];
+                p--;
+            }
+            idxOut[idxOff + p] = i;
+            if (count < k) {
+                count++;
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        if (ownsParallel) {
+            parallel.close();
+        }
+    }
+}

@@ -1,0 +1,198 @@
+package io.moeoperator.engine.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.moeoperator.engine.gguf.GgmlCodec;
+import io.moeoperator.engine.gguf.GgmlType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import jdk.incubator.vector.ShortVector;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Matmul of every weight type against {@link ScalarOps}, and the pieces its exactness rests on. */
+class VectorOpsTest {
+    /**
+     * max|vector - scalar| / max|scalar| per matmul. Both see identical rounded activations and
+     * weights (quant dot products are exact integers), so what differs is the summation: F32 vector
+     * lanes against the reference's double sum, and for Q8_0/Q4_0 one F32 product d_w*d_x per block
+     * against two rounded dequantized values. Each is a few F32 ulps of the largest partial sums.
+     */
+    private static final double MATMUL_REL_TOL = 1e-5;
+
+    /** Three threads on a two-core machine: chunks get claimed by whichever thread is running. */
+    private static final VectorOps OPS = new VectorOps(3);
+    private static final ScalarOps REF = new ScalarOps();
+
+    @AfterAll
+    static void closePool() {
+        OPS.close();
+    }
+
+    static Stream<Arguments> matmulShapes() {
+        List<Arguments> shapes = new ArrayList<>();
+        for (GgmlType type : GgmlType.values()) {
+            for (int cols : new int[] {32, 64, 96, 100, 1024, 2048}) {
+                if (cols % type.blockSize() != 0) {
+                    continue;
+                }
+                for (int rows : new int[] {1, 7, 64, 300}) {
+                    for (int numTokens : new int[] {1, 3, 16}) {
+                        shapes.add(Arguments.of(type, rows, cols, numTokens));
+                    }
+                }
+            }
+        }
+        return shapes.stream();
+    }
+
+    @ParameterizedTest(name = "{0} {1}x{2}, {3} tokens")
+    @MethodSource("matmulShapes")
+    void matmulMatchesScalar(GgmlType type, int rows, int cols, int numTokens) {
+        Random rnd = new Random(31L * rows + 17L * cols + numTokens + type.ordinal());
+        // Shared: the pool's threads read the weights (a model file is mapped the same way).
+        try (Arena arena = Arena.ofShared()) {
+            WeightMatrix w = randomWeights(arena, type, rows, cols, rnd);
+            float[] x = randomActivations(numTokens * cols, rnd);
+            float[] expected = new float[numTokens * rows];
+            float[] actual = new float[numTokens * rows];
+            REF.matmul(w, x, expected, numTokens);
+            OPS.matmul(w, x, actual, numTokens);
+            assertRelClose(expected, actual, MATMUL_REL_TOL, type + " matmul");
+        }
+    }
+
+    @Test
+    void matmulOfARowSliceReadsOnlyThatSlice() {
+        Random rnd = new Random(5);
+        try (Arena arena = Arena.ofShared()) {
+            WeightMatrix stacked = randomWeights(arena, GgmlType.Q4_0, 4 * 96, 256, rnd);
+            WeightMatrix expert = stacked.rowSlice("expert2", 2 * 96, 96);
+            float[] x = randomActivations(2 * 256, rnd);
+            float[] expected = new float[2 * 96];
+            float[] actual = new float[2 * 96];
+            REF.matmul(expert, x, expected, 2);
+            OPS.matmul(expert, x, actual, 2);
+            assertRelClose(expected, actual, MATMUL_REL_TOL, "expert slice matmul");
+        }
+    }
+
+    /** The activation quants must be ggml's, byte for byte: any difference changes every Q8_0/Q4_0 output. */
+    @Test
+    void activationQuantizationEqualsCodecEncoding() {
+        Random rnd = new Random(11);
+        float[] x = randomActivations(64 * 32, rnd);
+        float[] special = {
+            127f, 2.5f, -2.5f, 0.5f, -0.5f, 1.5f, -1.5f, 126.5f, -126.5f, 0f, -0f, 3.4999998f, // ties at d = 1
+        };
+        System.arraycopy(special, 0, x, 0, special.length);
+        Arrays.fill(x, 32, 64, 0f); // a zero block: d = 0
+        for (int j = 64; j < 96; j++) {
+            x[j] = (float) (rnd.nextGaussian() * 1e-40); // subnormal inputs: d underflows in F16
+        }
+        for (int j = 96; j < 128; j++) {
+            x[j] = (float) (rnd.nextGaussian() * 6e4); // near the F16 range
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment expected = arena.allocate(GgmlType.Q8_0.bytesFor(x.length));
+            GgmlCodec.encode(GgmlType.Q8_0, x, 0, x.length, expected, 0);
+            Q8Activations q = Q8Activations.quantize(x, x.length);
+            MemorySegment actual = arena.allocate(expected.byteSize());
+            for (int b = 0; b < x.length / 32; b++) {
+                actual.set(ValueLayout.JAVA_SHORT_UNALIGNED, 34L * b, q.dBits[b]);
+                assertEquals(Float.float16ToFloat(q.dBits[b]), q.d[b], "block " + b + " scale");
+                for (int j = 0; j < 32; j++) {
+                    short v = q.q[32 * b + j];
+                    assertEquals((byte) v, v, "quant " + (32 * b + j) + " must fit a byte");
+                    actual.set(ValueLayout.JAVA_BYTE, 34L * b + 2 + j, (byte) v);
+                }
+            }
+            assertEquals(-1L, expected.mismatch(actual), "first differing byte of the Q8_0 activation blocks");
+        }
+    }
+
+    /** The in-register F16 widening, against Float.float16ToFloat for every finite half. */
+    @Test
+    void halfToFloatIsExactForEveryFiniteHalf() {
+        int lanes = FloatRowDots.H.length();
+        short[] halves = new short[lanes];
+        float[] floats = new float[lanes];
+        for (int base = 0; base < 1 << 16; base += lanes) {
+            for (int j = 0; j < lanes; j++) {
+                halves[j] = (short) (base + j);
+            }
+            FloatRowDots.halfToFloat(ShortVector.fromArray(FloatRowDots.H, halves, 0)).intoArray(floats, 0);
+            for (int j = 0; j < lanes; j++) {
+                if ((halves[j] & 0x7c00) == 0x7c00) {
+                    continue; // infinities and NaNs: documented as unsupported
+                }
+                assertEquals(Float.floatToRawIntBits(Float.float16ToFloat(halves[j])), Float.floatToRawIntBits(floats[j]),
+                        () -> "half 0x" + Integer.toHexString(halves[0] & 0xffff) + "+");
+            }
+        }
+    }
+
+    @Test
+    void bf16ToFloatIsExact() {
+        int lanes = FloatRowDots.H.length();
+        short[] halves = new short[lanes];
+        float[] floats = new float[lanes];
+        for (int base = 0; base < 1 << 16; base += lanes) {
+            for (int j = 0; j < lanes; j++) {
+                halves[j] = (short) (base + j);
+            }
+            FloatRowDots.bf16ToFloat(ShortVector.fromArray(FloatRowDots.H, halves, 0)).intoArray(floats, 0);
+            for (int j = 0; j < lanes; j++) {
+                assertEquals(halves[j] << 16, Float.floatToRawIntBits(floats[j]));
+            }
+        }
+    }
+
+    static WeightMatrix randomWeights(Arena arena, GgmlType type, int rows, int cols, Random rnd) {
+        float[] w = new float[rows * cols];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) rnd.nextGaussian() * 0.05f;
+        }
+        // One byte past an aligned start: mapped tensors (and Q8_0's 34-byte rows) are rarely aligned.
+        MemorySegment data = arena.allocate(type.bytesFor(w.length) + 1, 64).asSlice(1);
+        GgmlCodec.encode(type, w, 0, w.length, data, 0);
+        return new WeightMatrix("w." + type, type, rows, cols, data);
+    }
+
+    /** Gaussian with an occasional outlier, like hidden states. */
+    static float[] randomActivations(int n, Random rnd) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) rnd.nextGaussian() * (rnd.nextInt(50) == 0 ? 20f : 1f);
+        }
+        return x;
+    }
+
+    static void assertRelClose(float[] expected, float[] actual, double relTol, String what) {
+        double maxRef = 0;
+        double maxDiff = 0;
+        int worst = 0;
+        for (int i = 0; i < expected.length; i++) {
+            maxRef = Math.max(maxRef, Math.abs(expected[i]));
+            double diff = Math.abs((double) expected[i] - actual[i]);
+            if (!(diff <= maxDiff)) { // also catches NaN
+                maxDiff = diff;
+                worst = i;
+            }
+        }
+        double rel = maxDiff / (maxRef + 1e-30);
+        if (!(rel <= relTol)) {
+            throw new AssertionError(what + ": max |diff| " + maxDiff + " at " + worst + " (expected " + expected[worst]
+                    + ", got " + actual[worst] + "), relative " + rel + " > " + relTol);
+        }
+    }
+}
