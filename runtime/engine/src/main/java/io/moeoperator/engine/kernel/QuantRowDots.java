@@ -51,21 +51,24 @@ final class QuantRowDots {
         for (int b = 0; b < numBlocks; b++) {
             long at = wOff + (long) b * Q8_0_BYTES;
             int xAt = xOff + b * BLOCK;
-            IntVector sum = IntVector.zero(I);
             // 2L quant pairs per step (one step per block with 512-bit vectors): bytes widen to shorts,
             // multiply in 16 bits (|127 * -128| fits), and each int lane adds its two short products.
             // That pairwise add is what SIMD int8 dot instructions do; it keeps the block in one vector.
-            for (int j = 0; j < BLOCK; j += 2 * L) {
-                ShortVector wq = (ShortVector) ByteVector.fromMemorySegment(B, w, at + 2 + j, LE)
-                        .convertShape(VectorOperators.B2S, S, 0);
-                IntVector prod = wq.mul(ShortVector.fromArray(S, x.q, xAt + j)).reinterpretAsInts();
-                sum = sum.add(prod.lanewise(VectorOperators.ASHR, 16))
-                        .add(prod.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
+            IntVector sum = q8Pairs(w, at + 2, x.q, xAt);
+            for (int j = 2 * L; j < BLOCK; j += 2 * L) {
+                sum = sum.add(q8Pairs(w, at + 2 + j, x.q, xAt + j));
             }
             float scale = Float.float16ToFloat(w.get(I16_LE, at)) * x.d[xAt / BLOCK];
             acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, scale), acc);
         }
         return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Sums of adjacent products of 2L weight quants at byte {@code at} and 2L activation quants. */
+    private static IntVector q8Pairs(MemorySegment w, long at, short[] xq, int xAt) {
+        ShortVector wq = (ShortVector) ByteVector.fromMemorySegment(B, w, at, LE).convertShape(VectorOperators.B2S, S, 0);
+        IntVector prod = wq.mul(ShortVector.fromArray(S, xq, xAt)).reinterpretAsInts();
+        return prod.lanewise(VectorOperators.ASHR, 16).add(prod.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
     }
 
     /** As {@link #q8_0} for a Q4_0 row: byte j holds element j (low nibble) and j + 16 (high), each q - 8. */
@@ -74,15 +77,15 @@ final class QuantRowDots {
         for (int b = 0; b < numBlocks; b++) {
             long at = wOff + (long) b * Q4_0_BYTES;
             int xAt = xOff + b * BLOCK;
+            // L packed bytes per step give L low and L high quants. They are split after widening to
+            // shorts, because x86 has no byte shift; the products with the matching activations add
+            // lane-wise in shorts (2 * 8 * 127 fits), then widen to L ints.
             IntVector sum = IntVector.zero(I);
-            // L packed bytes per step give L low and L high quants; their products with the matching
-            // activations add lane-wise in shorts (2 * 8 * 127 fits), then widen to L ints.
             for (int j = 0; j < BLOCK / 2; j += B_PACKED.length()) {
-                ByteVector packed = ByteVector.fromMemorySegment(B_PACKED, w, at + 2 + j, LE);
-                ShortVector lo = (ShortVector) packed.and((byte) 0x0f).sub((byte) 8)
-                        .convertShape(VectorOperators.B2S, S_NIBBLES, 0);
-                ShortVector hi = (ShortVector) packed.lanewise(VectorOperators.LSHR, 4).sub((byte) 8)
-                        .convertShape(VectorOperators.B2S, S_NIBBLES, 0);
+                ShortVector packed = (ShortVector) ByteVector.fromMemorySegment(B_PACKED, w, at + 2 + j, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, S_NIBBLES, 0);
+                ShortVector lo = packed.and((short) 0x0f).sub((short) 8);
+                ShortVector hi = packed.lanewise(VectorOperators.LSHR, 4).sub((short) 8);
                 ShortVector prod = lo.mul(ShortVector.fromArray(S_NIBBLES, x.q, xAt + j))
                         .add(hi.mul(ShortVector.fromArray(S_NIBBLES, x.q, xAt + BLOCK / 2 + j)));
                 for (int part = 0; part < NIBBLE_PARTS; part++) {

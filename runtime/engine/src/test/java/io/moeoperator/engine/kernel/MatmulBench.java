@@ -1,0 +1,131 @@
+package io.moeoperator.engine.kernel;
+
+import io.moeoperator.engine.gguf.GgmlCodec;
+import io.moeoperator.engine.gguf.GgmlType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.Random;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Weight-streaming speed of {@link VectorOps#matmul} for a 4096x1024 matvec per weight type, with 1 and
+ * 2 threads, in GB/s of weight bytes. "hot" repeats one matrix (it may sit in L3); "cold" cycles through
+ * enough copies to exceed any cache, which is what decode sees. The "read" line is a plain vector sum
+ * over the same bytes: the ceiling a matvec can reach.
+ *
+ * <pre>
+ * java --add-modules jdk.incubator.vector -cp target/classes:target/test-classes \
+ *     io.moeoperator.engine.kernel.MatmulBench [numTokens] [maxThreads] [types, e.g. F32,Q4_0]
+ * </pre>
+ */
+public final class MatmulBench {
+    private static final int ROWS = 4096;
+    private static final int COLS = 1024;
+    private static final long COLD_BYTES = 512L << 20;
+    private static final GgmlType[] TYPES = {GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0};
+
+    public static void main(String[] args) {
+        int numTokens = args.length > 0 ? Integer.parseInt(args[0]) : 1;
+        int maxThreads = args.length > 1 ? Integer.parseInt(args[1]) : 2;
+        GgmlType[] types = args.length > 2
+                ? Arrays.stream(args[2].split(",")).map(GgmlType::valueOf).toArray(GgmlType[]::new)
+                : TYPES;
+        System.out.printf("%dx%d, %d token(s), %s%n", ROWS, COLS, numTokens, FloatVector.SPECIES_PREFERRED);
+        Random rnd = new Random(1);
+        float[] x = new float[numTokens * COLS];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) rnd.nextGaussian();
+        }
+        float[] out = new float[numTokens * ROWS];
+        for (GgmlType type : types) {
+            try (Arena arena = Arena.ofShared()) {
+                WeightMatrix[] copies = copies(arena, type, rnd);
+                for (int threads = 1; threads <= maxThreads; threads++) {
+                    try (VectorOps ops = new VectorOps(threads)) {
+                        double hot = gbPerSecond(ops, new WeightMatrix[] {copies[0]}, x, out, numTokens);
+                        double cold = gbPerSecond(ops, copies, x, out, numTokens);
+                        System.out.printf("%-5s %d thread(s): hot %6.1f GB/s  cold %6.1f GB/s  (%.1f GMAC/s cold)%n", type,
+                                threads, hot, cold, cold / copies[0].rowBytes() * COLS * numTokens);
+                    }
+                }
+                if (type == GgmlType.F32) {
+                    System.out.printf("read  1 thread(s): cold %6.1f GB/s (vector sum of F32 bytes)%n", readGbPerSecond(copies));
+                }
+            }
+        }
+    }
+
+    private static WeightMatrix[] copies(Arena arena, GgmlType type, Random rnd) {
+        float[] w = new float[ROWS * COLS];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) rnd.nextGaussian() * 0.05f;
+        }
+        long bytes = type.bytesFor(w.length);
+        WeightMatrix[] copies = new WeightMatrix[(int) Math.max(2, COLD_BYTES / bytes)];
+        MemorySegment first = arena.allocate(bytes, 64);
+        GgmlCodec.encode(type, w, 0, w.length, first, 0);
+        for (int c = 0; c < copies.length; c++) {
+            MemorySegment data = c == 0 ? first : arena.allocate(bytes, 64).copyFrom(first);
+            copies[c] = new WeightMatrix("bench." + type + "." + c, type, ROWS, COLS, data);
+        }
+        return copies;
+    }
+
+    /** Median of 5 timed rounds of about 0.3 s each, after a warm-up that also triggers C2. */
+    private static double gbPerSecond(VectorOps ops, WeightMatrix[] ws, float[] x, float[] out, int numTokens) {
+        long bytes = ws[0].data().byteSize();
+        run(ops, ws, x, out, numTokens, 1_000_000_000L);
+        double[] rounds = new double[5];
+        for (int r = 0; r < rounds.length; r++) {
+            long t0 = System.nanoTime();
+            long calls = run(ops, ws, x, out, numTokens, 300_000_000L);
+            rounds[r] = (double) calls * bytes / (System.nanoTime() - t0);
+        }
+        Arrays.sort(rounds);
+        return rounds[rounds.length / 2];
+    }
+
+    private static long run(VectorOps ops, WeightMatrix[] ws, float[] x, float[] out, int numTokens, long nanos) {
+        long end = System.nanoTime() + nanos;
+        long calls = 0;
+        do {
+            for (int i = 0; i < 8; i++, calls++) {
+                ops.matmul(ws[(int) (calls % ws.length)], x, out, numTokens);
+            }
+        } while (System.nanoTime() < end);
+        return calls;
+    }
+
+    private static double readGbPerSecond(WeightMatrix[] ws) {
+        double best = 0;
+        float sink = 0;
+        for (int r = 0; r < 6; r++) {
+            long t0 = System.nanoTime();
+            long bytes = 0;
+            for (WeightMatrix w : ws) {
+                sink += sum(w.data());
+                bytes += w.data().byteSize();
+            }
+            best = Math.max(best, (double) bytes / (System.nanoTime() - t0));
+        }
+        if (sink == 42f) {
+            System.out.println(); // keeps the sums alive
+        }
+        return best;
+    }
+
+    private static float sum(MemorySegment s) {
+        var f = FloatVector.SPECIES_PREFERRED;
+        FloatVector a0 = FloatVector.zero(f);
+        FloatVector a1 = FloatVector.zero(f);
+        long step = f.vectorByteSize();
+        for (long at = 0; at + 2 * step <= s.byteSize(); at += 2 * step) {
+            a0 = a0.add(FloatVector.fromMemorySegment(f, s, at, ByteOrder.LITTLE_ENDIAN));
+            a1 = a1.add(FloatVector.fromMemorySegment(f, s, at + step, ByteOrder.LITTLE_ENDIAN));
+        }
+        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+    }
+}
