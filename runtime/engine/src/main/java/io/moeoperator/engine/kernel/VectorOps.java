@@ -115,8 +115,8 @@ public final class VectorOps implements TensorOps, AutoCloseable {
                     case F32 -> FloatRowDots.f32(data, at, xs, xOff, cols);
                     case F16 -> FloatRowDots.f16(data, at, xs, xOff, cols);
                     case BF16 -> FloatRowDots.bf16(data, at, xs, xOff, cols);
-                    case Q8_0 -> QuantRowDots.q8_0(data, at, numBlocks, xq, xOff);
-                    case Q4_0 -> QuantRowDots.q4_0(data, at, numBlocks, xq, xOff);
+                    case Q8_0 -> QuantRowDots.q8_0(data, at, numBlocks, xq, t * numBlocks);
+                    case Q4_0 -> QuantRowDots.q4_0(data, at, numBlocks, xq, t * numBlocks);
                 };
             }
         }
