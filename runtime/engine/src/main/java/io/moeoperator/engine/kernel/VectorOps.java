@@ -64,32 +64,55 @@ public final class VectorOps implements TensorOps, AutoCloseable {
                     + " tokens needs x of " + (long) numTokens * cols + " and out of " + (long) numTokens * rows
                     + " floats, got " + x.length + " and " + out.length);
         }
-        float[] xs = null;
-        Q8Activations xq = null;
+        MemorySegment data = w.data();
+        int numBlocks = cols / Q8Activations.BLOCK;
+        // One lambda per type, each calling its own kernel: a single loop switching on the type would
+        // share one JIT profile between types, and once several types had run, 2-thread Q8_0 stopped
+        // scaling (MatmulBench over all types).
+        RowDot dot;
         int actBytes;
         switch (w.type()) {
-            case F32, BF16 -> {
-                xs = x;
+            case F32 -> {
+                dot = (at, t) -> FloatRowDots.f32(data, at, x, t * cols, cols);
+                actBytes = 4;
+            }
+            case BF16 -> {
+                dot = (at, t) -> FloatRowDots.bf16(data, at, x, t * cols, cols);
                 actBytes = 4;
             }
             case F16 -> {
-                xs = roundToHalf(x, numTokens * cols);
+                float[] xh = roundToHalf(x, numTokens * cols);
+                dot = (at, t) -> FloatRowDots.f16(data, at, xh, t * cols, cols);
                 actBytes = 4;
             }
-            case Q8_0, Q4_0 -> {
-                xq = Q8Activations.quantize(x, numTokens * cols);
+            case Q8_0 -> {
+                Q8Activations xq = Q8Activations.quantize(x, numTokens * cols);
+                dot = (at, t) -> QuantRowDots.q8_0(data, at, numBlocks, xq, t * numBlocks);
+                actBytes = 2;
+            }
+            case Q4_0 -> {
+                Q8Activations xq = Q8Activations.quantize(x, numTokens * cols);
+                dot = (at, t) -> QuantRowDots.q4_0(data, at, numBlocks, xq, t * numBlocks);
                 actBytes = 2;
             }
             default -> throw new IllegalArgumentException("matmul " + w.name() + ": weight type " + w.type()
                     + " is not supported, supported: " + GgmlType.supportedList());
         }
+        long rowBytes = w.rowBytes();
         int tileTokens = Math.max(1, ACT_TILE_BYTES / (cols * actBytes));
         for (int t0 = 0; t0 < numTokens; t0 += tileTokens) {
             int from = t0;
             int to = Math.min(numTokens, t0 + tileTokens);
-            float[] fx = xs;
-            Q8Activations qx = xq;
-            Parallel.RangeTask task = (r0, r1) -> dotRows(w, fx, qx, out, from, to, r0, r1);
+            // Rows outer, tokens inner: a row comes from memory for the tile's first token and from L1
+            // for the rest.
+            Parallel.RangeTask task = (r0, r1) -> {
+                for (int o = r0; o < r1; o++) {
+                    long at = o * rowBytes;
+                    for (int t = from; t < to; t++) {
+                        out[t * rows + o] = dot.dot(at, t);
+                    }
+                }
+            };
             if ((long) rows * cols * (to - from) < MIN_PARALLEL_MACS) {
                 task.run(0, rows);
             } else {
@@ -98,28 +121,10 @@ public final class VectorOps implements TensorOps, AutoCloseable {
         }
     }
 
-    /** Rows {@code [r0, r1)} of the matmul for tokens {@code [t0, t1)}. */
-    private static void dotRows(WeightMatrix w, float[] xs, Q8Activations xq, float[] out, int t0, int t1, int r0, int r1) {
-        MemorySegment data = w.data();
-        GgmlType type = w.type();
-        int rows = w.rows();
-        int cols = w.cols();
-        int numBlocks = cols / Q8Activations.BLOCK;
-        long rowBytes = w.rowBytes();
-        // Rows outer, tokens inner: the row comes from memory for the first token and from L1 for the rest.
-        for (int o = r0; o < r1; o++) {
-            long at = o * rowBytes;
-            for (int t = t0; t < t1; t++) {
-                int xOff = t * cols;
-                out[t * rows + o] = switch (type) {
-                    case F32 -> FloatRowDots.f32(data, at, xs, xOff, cols);
-                    case F16 -> FloatRowDots.f16(data, at, xs, xOff, cols);
-                    case BF16 -> FloatRowDots.bf16(data, at, xs, xOff, cols);
-                    case Q8_0 -> QuantRowDots.q8_0(data, at, numBlocks, xq, t * numBlocks);
-                    case Q4_0 -> QuantRowDots.q4_0(data, at, numBlocks, xq, t * numBlocks);
-                };
-            }
-        }
+    /** One weight row (at byte {@code at}) times token {@code t}'s activations. */
+    @FunctionalInterface
+    private interface RowDot {
+        float dot(long at, int t);
     }
 
     /** The F16 rounding ggml applies to activations before an F16 dot product. */
