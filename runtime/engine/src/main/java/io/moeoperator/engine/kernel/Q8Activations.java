@@ -45,4 +45,13 @@ final class Q8Activations {
         }
         return a;
     }
+
+    /** {@code d * q} per value, the product rounded to F32 as {@code GgmlCodec.decode(Q8_0)} does. */
+    float[] dequantize() {
+        float[] x = new float[q.length];
+        for (int i = 0; i < q.length; i++) {
+            x[i] = d[i / BLOCK] * q[i];
+        }
+        return x;
+    }
 }

@@ -1,7 +1,5 @@
 package io.moeoperator.engine.kernel;
 
-import io.moeoperator.engine.gguf.GgmlType;
-import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -9,11 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * {@link TensorOps} on the Panama Vector API, with matmuls spread over a {@link Parallel} pool.
  *
- * <p>Matmul reads each weight row once per call: rows are split between threads, and each row is
- * multiplied with every token of a tile before the next row is loaded (rows outer, tokens inner), so a
- * prefill of many tokens streams the weights from memory once per tile, not once per token. The row
- * kernels live in {@link FloatRowDots} and {@link QuantRowDots}; activation rounding follows ggml
- * exactly (see {@link TensorOps}).
+ * <p>Matmul is {@link VectorMatmul}; the element-wise ops are here, vectorised where it pays.
  *
  * <p>Weight segments must be readable from the pool's threads (a shared or global arena, as a mapped
  * model file is); a confined segment fails with {@code WrongThreadException}.
@@ -24,13 +18,6 @@ import jdk.incubator.vector.VectorSpecies;
 public final class VectorOps implements TensorOps, AutoCloseable {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
-    /**
-     * Activation bytes per token tile: small enough to stay in L2 next to the weight rows while every
-     * row of the matrix passes over it.
-     */
-    private static final int ACT_TILE_BYTES = 128 * 1024;
-    /** Below this many multiply-adds a matmul runs on the caller: waking workers would cost more. */
-    private static final long MIN_PARALLEL_MACS = 64 * 1024;
 
     private final Parallel parallel;
     private final boolean ownsParallel;
@@ -57,83 +44,7 @@ public final class VectorOps implements TensorOps, AutoCloseable {
 
     @Override
     public void matmul(WeightMatrix w, float[] x, float[] out, int numTokens) {
-        int rows = w.rows();
-        int cols = w.cols();
-        if (x.length < (long) numTokens * cols || out.length < (long) numTokens * rows) {
-            throw new IllegalArgumentException("matmul " + w.name() + " (" + rows + "x" + cols + ") with " + numTokens
-                    + " tokens needs x of " + (long) numTokens * cols + " and out of " + (long) numTokens * rows
-                    + " floats, got " + x.length + " and " + out.length);
-        }
-        MemorySegment data = w.data();
-        int numBlocks = cols / Q8Activations.BLOCK;
-        // One lambda per type, each calling its own kernel: a single loop switching on the type would
-        // share one JIT profile between types, and once several types had run, 2-thread Q8_0 stopped
-        // scaling (MatmulBench over all types).
-        RowDot dot;
-        int actBytes;
-        switch (w.type()) {
-            case F32 -> {
-                dot = (at, t) -> FloatRowDots.f32(data, at, x, t * cols, cols);
-                actBytes = 4;
-            }
-            case BF16 -> {
-                dot = (at, t) -> FloatRowDots.bf16(data, at, x, t * cols, cols);
-                actBytes = 4;
-            }
-            case F16 -> {
-                float[] xh = roundToHalf(x, numTokens * cols);
-                dot = (at, t) -> FloatRowDots.f16(data, at, xh, t * cols, cols);
-                actBytes = 4;
-            }
-            case Q8_0 -> {
-                Q8Activations xq = Q8Activations.quantize(x, numTokens * cols);
-                dot = (at, t) -> QuantRowDots.q8_0(data, at, numBlocks, xq, t * numBlocks);
-                actBytes = 2;
-            }
-            case Q4_0 -> {
-                Q8Activations xq = Q8Activations.quantize(x, numTokens * cols);
-                dot = (at, t) -> QuantRowDots.q4_0(data, at, numBlocks, xq, t * numBlocks);
-                actBytes = 2;
-            }
-            default -> throw new IllegalArgumentException("matmul " + w.name() + ": weight type " + w.type()
-                    + " is not supported, supported: " + GgmlType.supportedList());
-        }
-        long rowBytes = w.rowBytes();
-        int tileTokens = Math.max(1, ACT_TILE_BYTES / (cols * actBytes));
-        for (int t0 = 0; t0 < numTokens; t0 += tileTokens) {
-            int from = t0;
-            int to = Math.min(numTokens, t0 + tileTokens);
-            // Rows outer, tokens inner: a row comes from memory for the tile's first token and from L1
-            // for the rest.
-            Parallel.RangeTask task = (r0, r1) -> {
-                for (int o = r0; o < r1; o++) {
-                    long at = o * rowBytes;
-                    for (int t = from; t < to; t++) {
-                        out[t * rows + o] = dot.dot(at, t);
-                    }
-                }
-            };
-            if ((long) rows * cols * (to - from) < MIN_PARALLEL_MACS) {
-                task.run(0, rows);
-            } else {
-                parallel.forRange(rows, task);
-            }
-        }
-    }
-
-    /** One weight row (at byte {@code at}) times token {@code t}'s activations. */
-    @FunctionalInterface
-    private interface RowDot {
-        float dot(long at, int t);
-    }
-
-    /** The F16 rounding ggml applies to activations before an F16 dot product. */
-    private static float[] roundToHalf(float[] x, int n) {
-        float[] r = new float[n];
-        for (int i = 0; i < n; i++) {
-            r[i] = Float.float16ToFloat(Float.floatToFloat16(x[i]));
-        }
-        return r;
+        VectorMatmul.matmul(parallel, w, x, out, numTokens);
     }
 
     @Override
