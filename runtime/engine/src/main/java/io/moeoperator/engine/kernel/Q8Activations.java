@@ -1,5 +1,13 @@
 package io.moeoperator.engine.kernel;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Activations quantized to Q8_0 blocks, the form ggml multiplies Q8_0 and Q4_0 weights with: per 32
  * values {@code d = amax/127} (kept as F16), {@code q = round(x/d)}. Computed once per matmul call,
@@ -10,6 +18,12 @@ package io.moeoperator.engine.kernel;
  */
 final class Q8Activations {
     static final int BLOCK = 32;
+    /** At most 512 bits, so a block of 32 is whole vectors; the shorts are half as wide as the floats. */
+    private static final VectorSpecies<Float> F =
+            VectorSpecies.of(float.class, VectorShape.forBitSize(Math.min(512, FloatVector.SPECIES_PREFERRED.vectorBitSize())));
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+    private static final int L = F.length();
 
     /** (numTokens, cols) quants, each in [-127, 127]. */
     final short[] q;
@@ -27,23 +41,39 @@ final class Q8Activations {
     /** Quantizes {@code x[0 .. numValues)}; {@code numValues} is a multiple of 32. */
     static Q8Activations quantize(float[] x, int numValues) {
         Q8Activations a = new Q8Activations(numValues);
-        // Scalar on purpose: this is O(cols) against the matmul's O(rows * cols), and Math.round's
-        // exact ties-up rounding is what the encoder uses (a vector floor(v + 0.5) differs near 0.5).
         for (int b = 0; b < numValues / BLOCK; b++) {
             int off = b * BLOCK;
-            float amax = 0;
-            for (int j = 0; j < BLOCK; j++) {
-                amax = Math.max(amax, Math.abs(x[off + j]));
+            FloatVector vmax = FloatVector.zero(F);
+            for (int j = 0; j < BLOCK; j += L) {
+                vmax = vmax.max(FloatVector.fromArray(F, x, off + j).abs());
             }
+            float amax = vmax.reduceLanes(VectorOperators.MAX);
             float d = amax / 127f;
             float id = d != 0 ? 1f / d : 0f;
             a.dBits[b] = Float.floatToFloat16(d);
             a.d[b] = Float.float16ToFloat(a.dBits[b]);
-            for (int j = 0; j < BLOCK; j++) {
-                a.q[off + j] = (byte) Math.round(x[off + j] * id);
+            for (int j = 0; j < BLOCK; j += L) {
+                IntVector q = round(FloatVector.fromArray(F, x, off + j).mul(id));
+                // (byte) as the encoder casts, then to shorts
+                q = q.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24);
+                ((ShortVector) q.convertShape(VectorOperators.I2S, S, 0)).intoArray(a.q, off + j);
             }
         }
         return a;
+    }
+
+    /**
+     * {@link Math#round(float)} lane-wise, exactly: truncate, then step by one where the exact fraction
+     * (v minus its truncation, computed without rounding) reaches a half. Adding 0.5 and flooring would
+     * be wrong just below a half (0.49999997 + 0.5 rounds to 1). Infinities and NaN keep the cast's
+     * saturated or zero value, as Math.round gives.
+     */
+    private static IntVector round(FloatVector v) {
+        IntVector trunc = (IntVector) v.convert(VectorOperators.F2I, 0);
+        FloatVector frac = v.sub((FloatVector) trunc.convert(VectorOperators.I2F, 0));
+        VectorMask<Integer> up = frac.compare(VectorOperators.GE, 0.5f).and(frac.compare(VectorOperators.LT, 1f)).cast(I);
+        VectorMask<Integer> down = frac.compare(VectorOperators.LT, -0.5f).and(frac.compare(VectorOperators.GT, -1f)).cast(I);
+        return trunc.add(1, up).sub(1, down);
     }
 
     /** {@code d * q} per value, the product rounded to F32 as {@code GgmlCodec.decode(Q8_0)} does. */

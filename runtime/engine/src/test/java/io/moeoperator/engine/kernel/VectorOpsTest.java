@@ -93,12 +93,14 @@ class VectorOpsTest {
         float[] x = randomActivations(64 * 32, rnd);
         float[] special = {
             127f, 2.5f, -2.5f, 0.5f, -0.5f, 1.5f, -1.5f, 126.5f, -126.5f, 0f, -0f, 3.4999998f, // ties at d = 1
+            0.49999997f, -0.49999997f, 0.50000006f, -0.50000006f, // where floor(v + 0.5) would differ
         };
         System.arraycopy(special, 0, x, 0, special.length);
         Arrays.fill(x, 32, 64, 0f); // a zero block: d = 0
         for (int j = 64; j < 96; j++) {
-            x[j] = (float) (rnd.nextGaussian() * 1e-40); // subnormal inputs: d underflows in F16
+            x[j] = (float) (rnd.nextGaussian() * 1e-40); // subnormal inputs: 1/d overflows to infinity
         }
+        x[70] = 0f; // 0 * infinity: NaN, which rounds to 0
         for (int j = 96; j < 128; j++) {
             x[j] = (float) (rnd.nextGaussian() * 6e4); // near the F16 range
         }
