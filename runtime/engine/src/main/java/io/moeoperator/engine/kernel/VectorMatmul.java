@@ -28,12 +28,14 @@ final class VectorMatmul {
     static void matmul(Parallel parallel, WeightMatrix w, float[] x, float[] out, int numTokens) {
         int rows = w.rows();
         int cols = w.cols();
-        if (numTokens < 1 || x.length < (long) numTokens * cols || out.length < (long) numTokens * rows) {
+        if (numTokens < 0 || x.length < (long) numTokens * cols || out.length < (long) numTokens * rows) {
             throw new IllegalArgumentException("matmul " + w.name() + " (" + rows + "x" + cols + ") with " + numTokens
                     + " tokens needs x of " + (long) numTokens * cols + " and out of " + (long) numTokens * rows
                     + " floats, got " + x.length + " and " + out.length);
         }
-        if (numTokens == 1) {
+        if (numTokens == 0) {
+            return;
+        } else if (numTokens == 1) {
             run(parallel, rows, (long) rows * cols, matvec(w, x, out));
         } else {
             float[] xs = roundedActivations(w, x, numTokens * cols);

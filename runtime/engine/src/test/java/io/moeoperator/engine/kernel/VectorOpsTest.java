@@ -71,6 +71,39 @@ class VectorOpsTest {
         }
     }
 
+    /** Enough tokens for several activation tiles, with a partial last tile and a 4x4 tile remainder. */
+    @ParameterizedTest
+    @MethodSource("allTypes")
+    void matmulOverSeveralTokenTiles(GgmlType type) {
+        Random rnd = new Random(7);
+        int rows = 37;
+        int cols = 4096;
+        int numTokens = 43;
+        try (Arena arena = Arena.ofShared()) {
+            WeightMatrix w = randomWeights(arena, type, rows, cols, rnd);
+            float[] x = randomActivations(numTokens * cols, rnd);
+            float[] expected = new float[numTokens * rows];
+            float[] actual = new float[numTokens * rows];
+            REF.matmul(w, x, expected, numTokens);
+            OPS.matmul(w, x, actual, numTokens);
+            assertRelClose(expected, actual, MATMUL_REL_TOL, type + " matmul of " + numTokens + " tokens");
+        }
+    }
+
+    static Stream<GgmlType> allTypes() {
+        return Stream.of(GgmlType.values());
+    }
+
+    @Test
+    void matmulOfZeroTokensWritesNothing() {
+        try (Arena arena = Arena.ofShared()) {
+            WeightMatrix w = randomWeights(arena, GgmlType.Q8_0, 4, 32, new Random(1));
+            float[] out = {42f};
+            OPS.matmul(w, new float[0], out, 0);
+            assertEquals(42f, out[0]);
+        }
+    }
+
     @Test
     void matmulOfARowSliceReadsOnlyThatSlice() {
         Random rnd = new Random(5);
