@@ -41,6 +41,8 @@ final class Q8Activations {
     /** Quantizes {@code x[0 .. numValues)}; {@code numValues} is a multiple of 32. */
     static Q8Activations quantize(float[] x, int numValues) {
         Q8Activations a = new Q8Activations(numValues);
+        // Per block: the absolute maximum over whole vectors, one scalar scale, then the quants. This
+        // runs once per matmul, but against small expert matrices it was a quarter of the time scalar.
         for (int b = 0; b < numValues / BLOCK; b++) {
             int off = b * BLOCK;
             FloatVector vmax = FloatVector.zero(F);

@@ -12,9 +12,10 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Decodes one weight row to F32, vectorised, with the values {@code GgmlCodec.decode} gives. The
- * multi-token matmul path decodes a row once and multiplies it with many tokens, so the unpacking is
- * paid once per row rather than once per row and token.
+ * Decodes one weight row to F32 into {@code dst} from {@code off}, vectorised, with exactly the values
+ * {@code GgmlCodec.decode} gives. The multi-token matmul path decodes a row once and multiplies it with
+ * many tokens, so the unpacking is paid once per row rather than once per row and token. The loops are
+ * plain: the row is small and its decoded copy goes to L1.
  */
 final class RowDecode {
     private static final VectorSpecies<Float> F = FloatRowDots.F;
@@ -75,6 +76,7 @@ final class RowDecode {
         for (int b = 0; b < n / BLOCK; b++) {
             long blockAt = at + (long) b * QuantRowDots.Q4_0_BYTES;
             FloatVector d = FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16_LE, blockAt)));
+            // Each packed byte yields element j (low nibble) and j + 16 (high): two stores per load.
             for (int j = 0; j < BLOCK / 2; j += B.length()) {
                 for (int part = 0; part < B.length() / L; part++) {
                     IntVector packed = (IntVector) ByteVector.fromMemorySegment(B, w, blockAt + 2 + j, LE)

@@ -9,10 +9,10 @@ import java.lang.foreign.MemorySegment;
  * <p>Two paths. One token (decode): each row's dot is computed straight from the stored bytes
  * ({@link FloatRowDots}, {@link QuantRowDots}); Q8_0/Q4_0 use ggml's integer block dot. Several tokens
  * (prefill): each row is decoded to F32 once ({@link RowDecode}) and multiplied with every token of a
- * tile before the next row is read (rows outer, tokens inner, in 4x4 register tiles; {@link TokenDots}), so unpacking is paid
- * per row, not per row and token; Q8_0/Q4_0 then multiply the dequantized weights with the dequantized
- * Q8_0 activations in F32, which rounds like the reference. Both paths quantize activations exactly as
- * ggml does.
+ * tile before the next row is read (rows outer, tokens inner, in 4x4 register tiles of
+ * {@link TokenDots}), so unpacking is paid per row, not per row and token; Q8_0/Q4_0 then multiply the
+ * dequantized weights with the dequantized Q8_0 activations in F32, which rounds like the reference.
+ * Both paths quantize activations exactly as ggml does.
  */
 final class VectorMatmul {
     /**
@@ -43,16 +43,18 @@ final class VectorMatmul {
             int tileTokens = Math.max(TokenDots.TOKENS, ACT_TILE_BYTES / (4 * cols));
             for (int t0 = 0; t0 < numTokens; t0 += tileTokens) {
                 int t1 = Math.min(numTokens, t0 + tileTokens);
-                run(parallel, rows, (long) rows * cols * (t1 - t0), tokenTile(w, decoder, xs, out, t0, t1));
+                // Split by groups of register-tile rows, so that no chunk boundary breaks a tile.
+                int numGroups = (rows + TokenDots.ROWS - 1) / TokenDots.ROWS;
+                run(parallel, numGroups, (long) rows * cols * (t1 - t0), tokenTile(w, decoder, xs, out, t0, t1));
             }
         }
     }
 
-    private static void run(Parallel parallel, int rows, long macs, Parallel.RangeTask task) {
+    private static void run(Parallel parallel, int n, long macs, Parallel.RangeTask task) {
         if (macs < MIN_PARALLEL_MACS) {
-            task.run(0, rows);
+            task.run(0, n);
         } else {
-            parallel.forRange(rows, task);
+            parallel.forRange(n, task);
         }
     }
 
@@ -103,16 +105,20 @@ final class VectorMatmul {
         };
     }
 
-    /** Rows of the matmul for tokens {@code [t0, t1)}: decode a row, then run every token past it. */
+    /**
+     * Row groups of the matmul for tokens {@code [t0, t1)}: decode a group's rows, then run every token
+     * past them.
+     */
     private static Parallel.RangeTask tokenTile(WeightMatrix w, RowDecoder decoder, float[] xs, float[] out, int t0, int t1) {
         MemorySegment data = w.data();
         int rows = w.rows();
         int cols = w.cols();
         long rowBytes = w.rowBytes();
-        return (r0, r1) -> {
+        return (g0, g1) -> {
             float[] block = new float[TokenDots.ROWS * cols]; // (ROWS, cols) decoded rows
-            for (int o = r0; o < r1; o += TokenDots.ROWS) {
-                int numRows = Math.min(TokenDots.ROWS, r1 - o);
+            int end = Math.min(rows, g1 * TokenDots.ROWS);
+            for (int o = g0 * TokenDots.ROWS; o < end; o += TokenDots.ROWS) {
+                int numRows = Math.min(TokenDots.ROWS, end - o);
                 for (int r = 0; r < numRows; r++) {
                     decoder.decode(data, (o + r) * rowBytes, cols, block, r * cols);
                 }

@@ -12,8 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Weight segments must be readable from the pool's threads (a shared or global arena, as a mapped
  * model file is); a confined segment fails with {@code WrongThreadException}.
  *
- * <p>Thread-safe as long as the pool is: concurrent matmuls on one pool run one at a time in parallel and
- * the others on their own threads.
+ * <p>Thread-safe: one matmul at a time spreads over the pool; one that finds the pool busy (called
+ * concurrently, or from inside a pool task) runs on its own thread.
  */
 public final class VectorOps implements TensorOps, AutoCloseable {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -99,6 +99,7 @@ public final class VectorOps implements TensorOps, AutoCloseable {
     @Override
     public void swiglu(float[] gate, float[] up, int n) {
         int i = 0;
+        // silu in F32 lanes: EXP, an add, a divide; large negative g gives e^-g = inf and silu = -0.
         for (; i <= n - L; i += L) {
             FloatVector g = FloatVector.fromArray(F, gate, i);
             FloatVector silu = g.div(g.neg().lanewise(VectorOperators.EXP).add(1f));
