@@ -163,15 +163,16 @@ public final class VectorOps implements TensorOps, AutoCloseable {
             return;
         }
         // Insertion into the sorted output: n is the expert count (tens to hundreds), k a handful, so one
-        // pass with a short shift beats sorting. Strict '>' keeps the lower index first among equals.
+        // pass with a short shift beats sorting. A strict comparison keeps the lower index first among
+        // equals; NaN ranks below every number (the reference leaves NaN's place unspecified).
         int count = 0;
         for (int i = 0; i < n; i++) {
             float v = scores[off + i];
-            if (count == k && !(v > scores[off + idxOut[idxOff + k - 1]])) {
+            if (count == k && !ranksAbove(v, scores[off + idxOut[idxOff + k - 1]])) {
                 continue;
             }
             int p = Math.min(count, k - 1);
-            while (p > 0 && v > scores[off + idxOut[idxOff + p - 1]]) {
+            while (p > 0 && ranksAbove(v, scores[off + idxOut[idxOff + p - 1]])) {
                 idxOut[idxOff + p] = idxOut[idxOff + p - 1];
                 p--;
             }
@@ -180,6 +181,10 @@ public final class VectorOps implements TensorOps, AutoCloseable {
                 count++;
             }
         }
+    }
+
+    private static boolean ranksAbove(float a, float b) {
+        return a > b || (Float.isNaN(b) && !Float.isNaN(a));
     }
 
     @Override
