@@ -19,7 +19,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Matmul of every weight type against {@link ScalarOps}, and the pieces its exactness rests on. */
+/**
+ * Matmul of every weight type against {@link ScalarOps}, and the pieces its exactness rests on. The
+ * kernels take different paths per vector width; to run these at 128 and 256 bits on an AVX-512
+ * machine: {@code -Dvector.jvm.args="--add-modules jdk.incubator.vector -XX:MaxVectorSize=16"} (or 32).
+ */
 class VectorOpsTest {
     /**
      * max|vector - scalar| / max|scalar| per matmul. Both see identical rounded activations and
