@@ -92,6 +92,28 @@ public final class GgmlCodec {
         }
     }
 
+    /**
+     * Quantizes activations to Q8_0 as ggml's x86 SIMD {@code quantize_row_q8_0} does before a dot
+     * product with Q8_0/Q4_0 weights. It differs from the reference used for weights in two
+     * last-bit ways that decide ties: the multiplier is {@code 127 / amax} rather than {@code 1 / d},
+     * and rounding is to nearest even rather than away from zero.
+     */
+    public static void encodeQ8_0Activations(float[] x, int off, int n, MemorySegment dst, long dstOff) {
+        for (int b = 0; b < n / 32; b++) {
+            int from = off + b * 32;
+            long at = dstOff + b * 34L;
+            float amax = 0;
+            for (int j = 0; j < 32; j++) {
+                amax = Math.max(amax, Math.abs(x[from + j]));
+            }
+            float id = amax != 0 ? 127f / amax : 0f;
+            dst.set(I16, at, Float.floatToFloat16(amax / 127f));
+            for (int j = 0; j < 32; j++) {
+                dst.set(ValueLayout.JAVA_BYTE, at + 2 + j, (byte) (int) Math.rint(x[from + j] * id));
+            }
+        }
+    }
+
     static void decodeQ8_0Block(MemorySegment src, long at, float[] dst, int off) {
         float d = Float.float16ToFloat(src.get(I16, at));
         for (int j = 0; j < 32; j++) {

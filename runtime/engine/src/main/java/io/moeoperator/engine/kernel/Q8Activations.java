@@ -3,15 +3,14 @@ package io.moeoperator.engine.kernel;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Activations quantized to Q8_0 blocks, the form ggml multiplies Q8_0 and Q4_0 weights with: per 32
- * values {@code d = amax/127} (kept as F16), {@code q = round(x/d)}. Computed once per matmul call,
- * bit-for-bit as {@code GgmlCodec.encode(Q8_0)} does.
+ * values {@code d = amax/127} (kept as F16), {@code q = rint(x * 127/amax)}. Computed once per matmul
+ * call, bit-for-bit as {@code GgmlCodec.encodeQ8_0Activations} (ggml's x86 quantize_row_q8_0) does.
  *
  * <p>The quants are kept as shorts rather than bytes because the dot kernels multiply in 16-bit lanes;
  * widening once here saves a widening per weight row.
@@ -24,6 +23,7 @@ final class Q8Activations {
     private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
     private static final int L = F.length();
+    private static final float RINT_SHIFT = 0x1.8p23f;
 
     /** (numTokens, cols) quants, each in [-127, 127]. */
     final short[] q;
@@ -50,12 +50,11 @@ final class Q8Activations {
                 vmax = vmax.max(FloatVector.fromArray(F, x, off + j).abs());
             }
             float amax = vmax.reduceLanes(VectorOperators.MAX);
-            float d = amax / 127f;
-            float id = d != 0 ? 1f / d : 0f;
-            a.dBits[b] = Float.floatToFloat16(d);
+            float id = amax != 0 ? 127f / amax : 0f;
+            a.dBits[b] = Float.floatToFloat16(amax / 127f);
             a.d[b] = Float.float16ToFloat(a.dBits[b]);
             for (int j = 0; j < BLOCK; j += L) {
-                IntVector q = round(FloatVector.fromArray(F, x, off + j).mul(id));
+                IntVector q = rint(FloatVector.fromArray(F, x, off + j).mul(id));
                 // (byte) as the encoder casts, then to shorts
                 q = q.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24);
                 ((ShortVector) q.convertShape(VectorOperators.I2S, S, 0)).intoArray(a.q, off + j);
@@ -65,17 +64,13 @@ final class Q8Activations {
     }
 
     /**
-     * {@link Math#round(float)} lane-wise, exactly: truncate, then step by one where the exact fraction
-     * (v minus its truncation, computed without rounding) reaches a half. Adding 0.5 and flooring would
-     * be wrong just below a half (0.49999997 + 0.5 rounds to 1). Infinities and NaN keep the cast's
-     * saturated or zero value, as Math.round gives.
+     * {@code (int) Math.rint(v)} lane-wise, exactly: adding and subtracting 1.5 * 2^23 leaves a float
+     * whose ulp is 1, so the add rounds to an integer, ties to even, and the subtract is exact. Valid
+     * for |v| up to 2^22; here |v| is at most 127 except when {@code 127/amax} overflowed, and then
+     * infinities and NaN pass through to the same saturated or zero cast as Math.rint gives.
      */
-    private static IntVector round(FloatVector v) {
-        IntVector trunc = (IntVector) v.convert(VectorOperators.F2I, 0);
-        FloatVector frac = v.sub((FloatVector) trunc.convert(VectorOperators.I2F, 0));
-        VectorMask<Integer> up = frac.compare(VectorOperators.GE, 0.5f).and(frac.compare(VectorOperators.LT, 1f)).cast(I);
-        VectorMask<Integer> down = frac.compare(VectorOperators.LT, -0.5f).and(frac.compare(VectorOperators.GT, -1f)).cast(I);
-        return trunc.add(1, up).sub(1, down);
+    private static IntVector rint(FloatVector v) {
+        return (IntVector) v.add(RINT_SHIFT).sub(RINT_SHIFT).convert(VectorOperators.F2I, 0);
     }
 
     /** {@code d * q} per value, the product rounded to F32 as {@code GgmlCodec.decode(Q8_0)} does. */

@@ -1,9 +1,6 @@
 package io.moeoperator.engine.kernel;
 
 import io.moeoperator.engine.gguf.GgmlCodec;
-import io.moeoperator.engine.gguf.GgmlType;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 
 /**
  * The reference implementation of {@link TensorOps}: single-threaded, one element at a time, wide
@@ -16,7 +13,8 @@ public final class ScalarOps implements TensorOps {
         float[] row = new float[w.cols()];
         float[] xs = new float[w.cols()];
         for (int t = 0; t < numTokens; t++) {
-            roundActivations(w.type(), x, t * w.cols(), xs, w.cols());
+            System.arraycopy(x, t * w.cols(), xs, 0, w.cols());
+            ActivationRounding.roundInPlace(w.type(), xs, 0, w.cols());
             for (int o = 0; o < w.rows(); o++) {
                 GgmlCodec.decode(w.type(), w.data(), (long) o * w.cols(), row, 0, w.cols());
                 double sum = 0;
@@ -24,25 +22,6 @@ public final class ScalarOps implements TensorOps {
                     sum += (double) row[i] * xs[i];
                 }
                 out[t * w.rows() + o] = (float) sum;
-            }
-        }
-    }
-
-    /** The activation rounding ggml applies before its dot products for this weight type. */
-    static void roundActivations(GgmlType type, float[] x, int off, float[] dst, int n) {
-        switch (type) {
-            case F32, BF16 -> System.arraycopy(x, off, dst, 0, n);
-            case F16 -> {
-                for (int i = 0; i < n; i++) {
-                    dst[i] = Float.float16ToFloat(Float.floatToFloat16(x[off + i]));
-                }
-            }
-            case Q8_0, Q4_0 -> {
-                try (Arena arena = Arena.ofConfined()) {
-                    MemorySegment q = arena.allocate(GgmlType.Q8_0.bytesFor(n));
-                    GgmlCodec.encode(GgmlType.Q8_0, x, off, n, q, 0);
-                    GgmlCodec.decode(GgmlType.Q8_0, q, 0, dst, 0, n);
-                }
             }
         }
     }

@@ -6,10 +6,11 @@ package io.moeoperator.engine.kernel;
  * implement the same contract. Activations are row-major float arrays; weights are
  * {@link WeightMatrix} views of the model file.
  *
- * <p>Matmul semantics follow ggml so the engine reproduces llama.cpp's rounding: F32/BF16 weights
- * multiply the activations as they are; F16 weights multiply activations first rounded to F16; Q8_0
- * and Q4_0 weights multiply activations first quantized to Q8_0 blocks (per 32 values
- * {@code d = amax/127}, {@code q = round(x/d)}, d stored as F16). Accumulation is in F32 or wider.
+ * <p>Matmul semantics follow ggml so the engine reproduces llama.cpp's rounding: F32 weights
+ * multiply the activations as they are; F16 and BF16 weights multiply activations first rounded to
+ * F16 or BF16; Q8_0 and Q4_0 weights multiply activations first quantized to Q8_0 blocks (per 32
+ * values {@code d = amax/127}, {@code q = round(x/d)}, d stored as F16); see
+ * {@link ActivationRounding}. Accumulation is in F32 or wider.
  */
 public interface TensorOps {
 

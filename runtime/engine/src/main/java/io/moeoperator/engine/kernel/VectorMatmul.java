@@ -1,6 +1,8 @@
 package io.moeoperator.engine.kernel;
 
+import io.moeoperator.engine.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 
 /**
  * {@link TensorOps#matmul} for {@link VectorOps}: rows split between the pool's threads, each weight row
@@ -73,13 +75,16 @@ final class VectorMatmul {
                     out[o] = FloatRowDots.f32(data, o * rowBytes, x, 0, cols);
                 }
             };
-            case BF16 -> (r0, r1) -> {
-                for (int o = r0; o < r1; o++) {
-                    out[o] = FloatRowDots.bf16(data, o * rowBytes, x, 0, cols);
-                }
-            };
+            case BF16 -> {
+                float[] xb = rounded(GgmlType.BF16, x, cols);
+                yield (r0, r1) -> {
+                    for (int o = r0; o < r1; o++) {
+                        out[o] = FloatRowDots.bf16(data, o * rowBytes, xb, 0, cols);
+                    }
+                };
+            }
             case F16 -> {
-                float[] xh = roundToHalf(x, cols);
+                float[] xh = rounded(GgmlType.F16, x, cols);
                 yield (r0, r1) -> {
                     for (int o = r0; o < r1; o++) {
                         out[o] = FloatRowDots.f16(data, o * rowBytes, xh, 0, cols);
@@ -145,18 +150,16 @@ final class VectorMatmul {
     /** The activations as ggml rounds them for this weight type, as floats. */
     private static float[] roundedActivations(WeightMatrix w, float[] x, int n) {
         return switch (w.type()) {
-            case F32, BF16 -> x;
-            case F16 -> roundToHalf(x, n);
+            case F32 -> x;
+            case F16, BF16 -> rounded(w.type(), x, n);
             case Q8_0, Q4_0 -> Q8Activations.quantize(x, n).dequantize();
         };
     }
 
-    /** The F16 rounding ggml applies to activations before an F16 dot product. */
-    private static float[] roundToHalf(float[] x, int n) {
-        float[] r = new float[n];
-        for (int i = 0; i < n; i++) {
-            r[i] = Float.float16ToFloat(Float.floatToFloat16(x[i]));
-        }
+    /** A copy of the activations rounded as ggml rounds them for this weight type (F16 or BF16). */
+    private static float[] rounded(GgmlType type, float[] x, int n) {
+        float[] r = Arrays.copyOf(x, n);
+        ActivationRounding.roundInPlace(type, r, 0, n);
         return r;
     }
 }

@@ -129,13 +129,13 @@ class VectorOpsTest {
         Random rnd = new Random(11);
         float[] x = randomActivations(64 * 32, rnd);
         float[] special = {
-            127f, 2.5f, -2.5f, 0.5f, -0.5f, 1.5f, -1.5f, 126.5f, -126.5f, 0f, -0f, 3.4999998f, // ties at d = 1
-            0.49999997f, -0.49999997f, 0.50000006f, -0.50000006f, // where floor(v + 0.5) would differ
+            127f, 2.5f, -2.5f, 0.5f, -0.5f, 1.5f, -1.5f, 126.5f, -126.5f, 0f, -0f, 3.4999998f, // ties (to even) at 127/amax = 1
+            0.49999997f, -0.49999997f, 0.50000006f, -0.50000006f, // just off a half
         };
         System.arraycopy(special, 0, x, 0, special.length);
         Arrays.fill(x, 32, 64, 0f); // a zero block: d = 0
         for (int j = 64; j < 96; j++) {
-            x[j] = (float) (rnd.nextGaussian() * 1e-40); // subnormal inputs: 1/d overflows to infinity
+            x[j] = (float) (rnd.nextGaussian() * 1e-40); // subnormal inputs: 127/amax overflows to infinity
         }
         x[70] = 0f; // 0 * infinity: NaN, which rounds to 0
         for (int j = 96; j < 128; j++) {
@@ -143,7 +143,7 @@ class VectorOpsTest {
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment expected = arena.allocate(GgmlType.Q8_0.bytesFor(x.length));
-            GgmlCodec.encode(GgmlType.Q8_0, x, 0, x.length, expected, 0);
+            GgmlCodec.encodeQ8_0Activations(x, 0, x.length, expected, 0);
             Q8Activations q = Q8Activations.quantize(x, x.length);
             MemorySegment actual = arena.allocate(expected.byteSize());
             for (int b = 0; b < x.length / 32; b++) {

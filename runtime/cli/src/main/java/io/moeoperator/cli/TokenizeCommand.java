@@ -1,0 +1,31 @@
+package io.moeoperator.cli;
+
+import io.moeoperator.engine.gguf.GgufFile;
+import io.moeoperator.engine.tokenizer.BpeTokenizer;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "tokenize", description = "Print the token ids of a text (without BOS) as a JSON array.")
+final class TokenizeCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, paramLabel = "PATH", description = "GGUF model file")
+    java.nio.file.Path model;
+
+    @Option(names = "--text", required = true, paramLabel = "TEXT")
+    String text;
+
+    @Option(names = "--no-special", description = "tokenize special-token text as plain text")
+    boolean noSpecial;
+
+    @Override
+    public Integer call() {
+        // Only the vocabulary is needed: skip loading weights.
+        try (GgufFile file = GgufFile.open(model)) {
+            int[] ids = BpeTokenizer.fromGguf(file.metadata()).encode(text, false, !noSpecial);
+            System.out.println(Arrays.stream(ids).mapToObj(Integer::toString).collect(Collectors.joining(",", "[", "]")));
+        }
+        return 0;
+    }
+}

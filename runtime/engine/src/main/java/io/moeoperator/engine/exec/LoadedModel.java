@@ -1,0 +1,61 @@
+package io.moeoperator.engine.exec;
+
+import io.moeoperator.engine.gguf.GgufFile;
+import io.moeoperator.engine.kernel.TensorOps;
+import io.moeoperator.engine.kernel.VectorOps;
+import io.moeoperator.engine.model.DeepSeek2Model;
+import io.moeoperator.engine.tokenizer.BpeTokenizer;
+import java.nio.file.Path;
+
+/** A model file opened for inference: the mapping, the kernels, the forward pass and the tokenizer. */
+public final class LoadedModel implements AutoCloseable {
+    private final GgufFile file;
+    private final VectorOps ops;
+    private final DeepSeek2Model model;
+    private final BpeTokenizer tokenizer;
+
+    private LoadedModel(GgufFile file, VectorOps ops) {
+        this.file = file;
+        this.ops = ops;
+        this.model = new DeepSeek2Model(file, ops);
+        this.tokenizer = BpeTokenizer.fromGguf(file.metadata());
+    }
+
+    /** Opens {@code path} and computes with {@code threads} CPU threads. */
+    public static LoadedModel open(Path path, int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+        }
+        GgufFile file = GgufFile.open(path);
+        VectorOps ops = new VectorOps(threads);
+        try {
+            return new LoadedModel(file, ops);
+        } catch (RuntimeException e) {
+            ops.close();
+            file.close();
+            throw e;
+        }
+    }
+
+    public DeepSeek2Model model() {
+        return model;
+    }
+
+    public BpeTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public TensorOps ops() {
+        return ops;
+    }
+
+    public Generator generator() {
+        return new Generator(model, tokenizer);
+    }
+
+    @Override
+    public void close() {
+        ops.close();
+        file.close();
+    }
+}

@@ -1,0 +1,39 @@
+package io.moeoperator.engine.kernel;
+
+import io.moeoperator.engine.gguf.GgmlCodec;
+import io.moeoperator.engine.gguf.GgmlType;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The rounding ggml applies to activations before a dot product with weights of a given type
+ * (its {@code vec_dot_type}): none for F32, F16 for F16, BF16 for BF16, Q8_0 blocks for Q8_0 and
+ * Q4_0 (quantized as {@link GgmlCodec#encodeQ8_0Activations} does). Reproducing it is what lets the
+ * engine match llama.cpp beyond F32 weights.
+ */
+public final class ActivationRounding {
+    private ActivationRounding() {}
+
+    /** Rounds {@code x[off..off+n)} in place as ggml would before multiplying weights of {@code type}. */
+    public static void roundInPlace(GgmlType type, float[] x, int off, int n) {
+        switch (type) {
+            case F32 -> { }
+            case F16 -> {
+                for (int i = off; i < off + n; i++) {
+                    x[i] = Float.float16ToFloat(Float.floatToFloat16(x[i]));
+                }
+            }
+            case BF16 -> {
+                for (int i = off; i < off + n; i++) {
+                    x[i] = Float.intBitsToFloat(GgmlCodec.toBf16(x[i]) << 16);
+                }
+            }
+            case Q8_0, Q4_0 -> {
+                MemorySegment block = MemorySegment.ofArray(new byte[GgmlType.Q8_0.blockBytes()]);
+                for (int b = off; b < off + n; b += 32) {
+                    GgmlCodec.encodeQ8_0Activations(x, b, 32, block, 0);
+                    GgmlCodec.decode(GgmlType.Q8_0, block, 0, x, b, 32);
+                }
+            }
+        }
+    }
+}

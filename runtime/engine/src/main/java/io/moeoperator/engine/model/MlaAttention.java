@@ -1,0 +1,105 @@
+package io.moeoperator.engine.model;
+
+import io.moeoperator.engine.kernel.ActivationRounding;
+import io.moeoperator.engine.kernel.TensorOps;
+
+/**
+ * Multi-head latent attention with absorbed projections. The cache holds only the normalised latent
+ * c_kv and the rotated shared key k_pe; queries are moved into latent space instead of expanding keys
+ * and values per head: {@code score = (W_UK^T q_nope) . c_kv + q_pe . k_pe}, and the value path is
+ * {@code W_UV (sum_s p_s c_kv_s)}. Mathematically the same as llama.cpp's expanded form.
+ */
+final class MlaAttention {
+    private final ModelConfig c;
+    private final TensorOps ops;
+    private final Rope rope;
+
+    MlaAttention(ModelConfig c, TensorOps ops, Rope rope) {
+        this.c = c;
+        this.ops = ops;
+        this.rope = rope;
+    }
+
+    /**
+     * Attends {@code n} new tokens at positions {@code startPos..} and appends their latents to the
+     * cache. {@code xn}: (n, hidden) normalised input. Returns (n, hidden).
+     */
+    float[] forward(LayerWeights w, int layer, float[] xn, int n, int startPos, LatentKvCache cache) {
+        int qkHead = c.qkHead();
+        int qOut = c.numHeads() * qkHead;
+        int lora = c.kvLoraRank();
+        int ropeDims = c.qkRope();
+        int nope = c.qkNope();
+
+        float[] q = queries(w, xn, n);                 // (n, numHeads * qkHead)
+        float[] kv = new float[n * (lora + ropeDims)];  // (n, kvLora + qkRope)
+        ops.matmul(w.kvAMqa(), xn, kv, n);
+
+        float[] latent = cache.latent(layer);          // (positions, kvLora)
+        float[] keyRope = cache.keyRope(layer);        // (positions, qkRope)
+        for (int t = 0; t < n; t++) {
+            int pos = startPos + t;
+            float[] cos = rope.cos(pos);
+            float[] sin = rope.sin(pos);
+            ops.rmsNorm(kv, t * (lora + ropeDims), w.kvANorm(), c.rmsEps(), latent, pos * lora, lora);
+            // llama.cpp feeds this latent to attn_kv_b, rounding it first; cache it rounded the same way.
+            ActivationRounding.roundInPlace(w.latentRounding(), latent, pos * lora, lora);
+            System.arraycopy(kv, t * (lora + ropeDims) + lora, keyRope, pos * ropeDims, ropeDims);
+            ops.rope(keyRope, pos * ropeDims, cos, sin);
+            for (int h = 0; h < c.numHeads(); h++) {
+                ops.rope(q, t * qOut + h * qkHead + nope, cos, sin);
+            }
+        }
+
+        float kqScale = c.kqScale();
+        float[] heads = new float[n * c.numHeads() * c.vHead()]; // (n, numHeads * vHead)
+        float[] qNope = new float[n * nope];
+        float[] qLatent = new float[n * lora];
+        float[] outLatent = new float[n * lora];
+        float[] outHead = new float[n * c.vHead()];
+        float[] scores = new float[startPos + n];
+        for (int h = 0; h < c.numHeads(); h++) {
+            for (int t = 0; t < n; t++) {
+                System.arraycopy(q, t * qOut + h * qkHead, qNope, t * nope, nope);
+            }
+            ops.matmul(w.ukT()[h], qNope, qLatent, n);
+            java.util.Arrays.fill(outLatent, 0f);
+            for (int t = 0; t < n; t++) {
+                int numKeys = startPos + t + 1; // causal: a token sees itself and everything before
+                int qPe = t * qOut + h * qkHead + nope;
+                for (int s = 0; s < numKeys; s++) {
+                    float score = ops.dot(qLatent, t * lora, latent, s * lora, lora)
+                            + ops.dot(q, qPe, keyRope, s * ropeDims, ropeDims);
+                    scores[s] = score * kqScale;
+                }
+                ops.softmax(scores, 0, numKeys);
+                for (int s = 0; s < numKeys; s++) {
+                    ops.axpy(scores[s], latent, s * lora, outLatent, t * lora, lora);
+                }
+            }
+            ops.matmul(w.uv()[h], outLatent, outHead, n);
+            for (int t = 0; t < n; t++) {
+                System.arraycopy(outHead, t * c.vHead(), heads, (t * c.numHeads() + h) * c.vHead(), c.vHead());
+            }
+        }
+        float[] out = new float[n * c.hidden()];
+        ops.matmul(w.attnOutput(), heads, out, n);
+        return out;
+    }
+
+    private float[] queries(LayerWeights w, float[] xn, int n) {
+        float[] q = new float[n * c.numHeads() * c.qkHead()];
+        if (!w.hasQLora()) {
+            ops.matmul(w.q(), xn, q, n);
+            return q;
+        }
+        int r = c.qLoraRank();
+        float[] qa = new float[n * r]; // (n, qLoraRank)
+        ops.matmul(w.qA(), xn, qa, n);
+        for (int t = 0; t < n; t++) {
+            ops.rmsNorm(qa, t * r, w.qANorm(), c.rmsEps(), qa, t * r, r);
+        }
+        ops.matmul(w.qB(), qa, q, n);
+        return q;
+    }
+}
