@@ -67,7 +67,7 @@ final class FloatRowDots {
         return sum;
     }
 
-    /** As {@link #f32} for a BF16 row. */
+    /** As {@link #f32} for a BF16 row; {@code x} should already be rounded to BF16 (ggml does). */
     static float bf16(MemorySegment w, long wOff, float[] x, int xOff, int n) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);

@@ -1,7 +1,5 @@
 package io.moeoperator.engine.kernel;
 
-import io.moeoperator.engine.gguf.GgmlType;
-import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -9,28 +7,17 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * {@link TensorOps} on the Panama Vector API, with matmuls spread over a {@link Parallel} pool.
  *
- * <p>Matmul reads each weight row once per call: rows are split between threads, and each row is
- * multiplied with every token of a tile before the next row is loaded (rows outer, tokens inner), so a
- * prefill of many tokens streams the weights from memory once per tile, not once per token. The row
- * kernels live in {@link FloatRowDots} and {@link QuantRowDots}; activation rounding follows ggml
- * exactly (see {@link TensorOps}).
+ * <p>Matmul is {@link VectorMatmul}; the element-wise ops are here, vectorised where it pays.
  *
  * <p>Weight segments must be readable from the pool's threads (a shared or global arena, as a mapped
  * model file is); a confined segment fails with {@code WrongThreadException}.
  *
- * <p>Thread-safe as long as the pool is: concurrent matmuls on one pool run one at a time in parallel and
- * the others on their own threads.
+ * <p>Thread-safe: one matmul at a time spreads over the pool; one that finds the pool busy (called
+ * concurrently, or from inside a pool task) runs on its own thread.
  */
 public final class VectorOps implements TensorOps, AutoCloseable {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
-    /**
-     * Activation bytes per token tile: small enough to stay in L2 next to the weight rows while every
-     * row of the matrix passes over it.
-     */
-    private static final int ACT_TILE_BYTES = 128 * 1024;
-    /** Below this many multiply-adds a matmul runs on the caller: waking workers would cost more. */
-    private static final long MIN_PARALLEL_MACS = 64 * 1024;
 
     private final Parallel parallel;
     private final boolean ownsParallel;
@@ -57,77 +44,7 @@ public final class VectorOps implements TensorOps, AutoCloseable {
 
     @Override
     public void matmul(WeightMatrix w, float[] x, float[] out, int numTokens) {
-        int rows = w.rows();
-        int cols = w.cols();
-        if (x.length < (long) numTokens * cols || out.length < (long) numTokens * rows) {
-            throw new IllegalArgumentException("matmul " + w.name() + " (" + rows + "x" + cols + ") with " + numTokens
-                    + " tokens needs x of " + (long) numTokens * cols + " and out of " + (long) numTokens * rows
-                    + " floats, got " + x.length + " and " + out.length);
-        }
-        float[] xs = null;
-        Q8Activations xq = null;
-        int actBytes;
-        switch (w.type()) {
-            case F32 -> {
-                xs = x;
-                actBytes = 4;
-            }
-            case F16, BF16 -> {
-                xs = rounded(w.type(), x, numTokens * cols);
-                actBytes = 4;
-            }
-            case Q8_0, Q4_0 -> {
-                xq = Q8Activations.quantize(x, numTokens * cols);
-                actBytes = 2;
-            }
-            default -> throw new IllegalArgumentException("matmul " + w.name() + ": weight type " + w.type()
-                    + " is not supported, supported: " + GgmlType.supportedList());
-        }
-        int tileTokens = Math.max(1, ACT_TILE_BYTES / (cols * actBytes));
-        for (int t0 = 0; t0 < numTokens; t0 += tileTokens) {
-            int from = t0;
-            int to = Math.min(numTokens, t0 + tileTokens);
-            float[] fx = xs;
-            Q8Activations qx = xq;
-            Parallel.RangeTask task = (r0, r1) -> dotRows(w, fx, qx, out, from, to, r0, r1);
-            if ((long) rows * cols * (to - from) < MIN_PARALLEL_MACS) {
-                task.run(0, rows);
-            } else {
-                parallel.forRange(rows, task);
-            }
-        }
-    }
-
-    /** Rows {@code [r0, r1)} of the matmul for tokens {@code [t0, t1)}. */
-    private static void dotRows(WeightMatrix w, float[] xs, Q8Activations xq, float[] out, int t0, int t1, int r0, int r1) {
-        MemorySegment data = w.data();
-        GgmlType type = w.type();
-        int rows = w.rows();
-        int cols = w.cols();
-        int numBlocks = cols / Q8Activations.BLOCK;
-        long rowBytes = w.rowBytes();
-        // Rows outer, tokens inner: the row comes from memory for the first token and from L1 for the rest.
-        for (int o = r0; o < r1; o++) {
-            long at = o * rowBytes;
-            for (int t = t0; t < t1; t++) {
-                int xOff = t * cols;
-                out[t * rows + o] = switch (type) {
-                    case F32 -> FloatRowDots.f32(data, at, xs, xOff, cols);
-                    case F16 -> FloatRowDots.f16(data, at, xs, xOff, cols);
-                    case BF16 -> FloatRowDots.bf16(data, at, xs, xOff, cols);
-                    case Q8_0 -> QuantRowDots.q8_0(data, at, numBlocks, xq, xOff);
-                    case Q4_0 -> QuantRowDots.q4_0(data, at, numBlocks, xq, xOff);
-                };
-            }
-        }
-    }
-
-    /** The F16 rounding ggml applies to activations before an F16 dot product. */
-    /** A copy of the activations rounded as ggml rounds them for this weight type (F16 or BF16). */
-    private static float[] rounded(GgmlType type, float[] x, int n) {
-        float[] r = java.util.Arrays.copyOf(x, n);
-        ActivationRounding.roundInPlace(type, r, 0, n);
-        return r;
+        VectorMatmul.matmul(parallel, w, x, out, numTokens);
     }
 
     @Override
@@ -182,6 +99,7 @@ public final class VectorOps implements TensorOps, AutoCloseable {
     @Override
     public void swiglu(float[] gate, float[] up, int n) {
         int i = 0;
+        // silu in F32 lanes: EXP, an add, a divide; large negative g gives e^-g = inf and silu = -0.
         for (; i <= n - L; i += L) {
             FloatVector g = FloatVector.fromArray(F, gate, i);
             FloatVector silu = g.div(g.neg().lanewise(VectorOperators.EXP).add(1f));
@@ -245,15 +163,16 @@ public final class VectorOps implements TensorOps, AutoCloseable {
             return;
         }
         // Insertion into the sorted output: n is the expert count (tens to hundreds), k a handful, so one
-        // pass with a short shift beats sorting. Strict '>' keeps the lower index first among equals.
+        // pass with a short shift beats sorting. A strict comparison keeps the lower index first among
+        // equals; NaN ranks below every number (the reference leaves NaN's place unspecified).
         int count = 0;
         for (int i = 0; i < n; i++) {
             float v = scores[off + i];
-            if (count == k && !(v > scores[off + idxOut[idxOff + k - 1]])) {
+            if (count == k && !ranksAbove(v, scores[off + idxOut[idxOff + k - 1]])) {
                 continue;
             }
             int p = Math.min(count, k - 1);
-            while (p > 0 && v > scores[off + idxOut[idxOff + p - 1]]) {
+            while (p > 0 && ranksAbove(v, scores[off + idxOut[idxOff + p - 1]])) {
                 idxOut[idxOff + p] = idxOut[idxOff + p - 1];
                 p--;
             }
@@ -262,6 +181,10 @@ public final class VectorOps implements TensorOps, AutoCloseable {
                 count++;
             }
         }
+    }
+
+    private static boolean ranksAbove(float a, float b) {
+        return a > b || (Float.isNaN(b) && !Float.isNaN(a));
     }
 
     @Override

@@ -20,6 +20,11 @@ import jdk.incubator.vector.VectorOperators;
  * java --add-modules jdk.incubator.vector -cp target/classes:target/test-classes \
  *     io.moeoperator.engine.kernel.MatmulBench [numTokens] [maxThreads] [types, e.g. F32,Q4_0]
  * </pre>
+ *
+ * <p>Measured on 2 Zen 4 cores (AMD EPYC, AVX-512, 2.6 GHz, shared VM; numbers vary by ~20% run to
+ * run), cold GB/s with 1 / 2 threads, 1 token: F32 23 / 30, F16 22 / 28, BF16 20 / 29, Q8_0 14 / 24,
+ * Q4_0 8.4 / 14; plain read ceiling 24 (1 thread). 16 tokens, GMAC/s: F32 20 / 40, F16 24 / 48,
+ * BF16 26 / 42, Q8_0 29 / 52, Q4_0 28 / 57.
  */
 public final class MatmulBench {
     private static final int ROWS = 4096;

@@ -158,6 +158,14 @@ class VectorOpsElementwiseTest {
     }
 
     @Test
+    void topKRanksNaNBelowEveryNumber() {
+        float[] scores = {Float.NaN, 1f, Float.NaN, -5f, 3f};
+        int[] idx = new int[4];
+        OPS.topK(scores, 0, 5, 4, idx, 0);
+        assertArrayEquals(new int[] {4, 1, 3, 0}, idx);
+    }
+
+    @Test
     void topKRejectsKLargerThanN() {
         assertThrows(IllegalArgumentException.class, () -> OPS.topK(new float[4], 0, 4, 5, new int[5], 0));
     }

@@ -19,7 +19,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Matmul of every weight type against {@link ScalarOps}, and the pieces its exactness rests on. */
+/**
+ * Matmul of every weight type against {@link ScalarOps}, and the pieces its exactness rests on. The
+ * kernels take different paths per vector width; to run these at 128 and 256 bits on an AVX-512
+ * machine: {@code -Dvector.jvm.args="--add-modules jdk.incubator.vector -XX:MaxVectorSize=16"} (or 32).
+ */
 class VectorOpsTest {
     /**
      * max|vector - scalar| / max|scalar| per matmul. Both see identical rounded activations and
@@ -71,6 +75,39 @@ class VectorOpsTest {
         }
     }
 
+    /** Enough tokens for several activation tiles, with a partial last tile and a 4x4 tile remainder. */
+    @ParameterizedTest
+    @MethodSource("allTypes")
+    void matmulOverSeveralTokenTiles(GgmlType type) {
+        Random rnd = new Random(7);
+        int rows = 37;
+        int cols = 4096;
+        int numTokens = 43;
+        try (Arena arena = Arena.ofShared()) {
+            WeightMatrix w = randomWeights(arena, type, rows, cols, rnd);
+            float[] x = randomActivations(numTokens * cols, rnd);
+            float[] expected = new float[numTokens * rows];
+            float[] actual = new float[numTokens * rows];
+            REF.matmul(w, x, expected, numTokens);
+            OPS.matmul(w, x, actual, numTokens);
+            assertRelClose(expected, actual, MATMUL_REL_TOL, type + " matmul of " + numTokens + " tokens");
+        }
+    }
+
+    static Stream<GgmlType> allTypes() {
+        return Stream.of(GgmlType.values());
+    }
+
+    @Test
+    void matmulOfZeroTokensWritesNothing() {
+        try (Arena arena = Arena.ofShared()) {
+            WeightMatrix w = randomWeights(arena, GgmlType.Q8_0, 4, 32, new Random(1));
+            float[] out = {42f};
+            OPS.matmul(w, new float[0], out, 0);
+            assertEquals(42f, out[0]);
+        }
+    }
+
     @Test
     void matmulOfARowSliceReadsOnlyThatSlice() {
         Random rnd = new Random(5);
@@ -92,13 +129,15 @@ class VectorOpsTest {
         Random rnd = new Random(11);
         float[] x = randomActivations(64 * 32, rnd);
         float[] special = {
-            127f, 2.5f, -2.5f, 0.5f, -0.5f, 1.5f, -1.5f, 126.5f, -126.5f, 0f, -0f, 3.4999998f, // ties at d = 1
+            127f, 2.5f, -2.5f, 0.5f, -0.5f, 1.5f, -1.5f, 126.5f, -126.5f, 0f, -0f, 3.4999998f, // ties (to even) at 127/amax = 1
+            0.49999997f, -0.49999997f, 0.50000006f, -0.50000006f, // just off a half
         };
         System.arraycopy(special, 0, x, 0, special.length);
         Arrays.fill(x, 32, 64, 0f); // a zero block: d = 0
         for (int j = 64; j < 96; j++) {
-            x[j] = (float) (rnd.nextGaussian() * 1e-40); // subnormal inputs: d underflows in F16
+            x[j] = (float) (rnd.nextGaussian() * 1e-40); // subnormal inputs: 127/amax overflows to infinity
         }
+        x[70] = 0f; // 0 * infinity: NaN, which rounds to 0
         for (int j = 96; j < 128; j++) {
             x[j] = (float) (rnd.nextGaussian() * 6e4); // near the F16 range
         }
