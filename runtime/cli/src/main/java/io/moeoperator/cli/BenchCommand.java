@@ -22,8 +22,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--gen-tokens", paramLabel = "N", description = "default ${DEFAULT-VALUE}")
     int genTokens = 64;
 
-    @Option(names = "--warmup", paramLabel = "N", description = "untimed decode steps first (JIT warm-up); default ${DEFAULT-VALUE}")
-    int warmup = 8;
+    @Option(names = "--warmup", paramLabel = "N", description = "untimed decode steps after an untimed prefill (JIT warm-up); default ${DEFAULT-VALUE}")
+    int warmup = 16;
 
     @Override
     public Integer call() {
@@ -32,14 +32,15 @@ final class BenchCommand implements Callable<Integer> {
         }
         try (LoadedModel loaded = LoadedModel.open(modelOptions.model, modelOptions.threads)) {
             DeepSeek2Model model = loaded.model();
-            if (promptTokens + genTokens + warmup > model.config().contextLength()) {
-                throw new IllegalArgumentException("prompt + generated + warm-up tokens exceed the context length "
+            if (promptTokens + Math.max(genTokens, warmup) > model.config().contextLength()) {
+                throw new IllegalArgumentException("--prompt-tokens plus the larger of --gen-tokens and --warmup exceed the context length "
                         + model.config().contextLength());
             }
             int[] prompt = new SplittableRandom(1).ints(promptTokens, 0, model.config().vocabSize()).toArray();
 
+            // Warm up both paths the JIT compiles separately: a full prefill and some decode steps.
             LatentKvCache warm = model.newCache();
-            float[] logits = model.forward(java.util.Arrays.copyOf(prompt, Math.min(prompt.length, 16)), warm);
+            float[] logits = loaded.generator().prefill(prompt, warm);
             for (int i = 0; i < warmup; i++) {
                 logits = model.forward(new int[] {Sampler.argmax(logits)}, warm);
             }

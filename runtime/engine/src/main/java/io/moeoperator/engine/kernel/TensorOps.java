@@ -45,4 +45,14 @@ public interface TensorOps {
      * (equal scores: lower index first), written to {@code idxOut[idxOff..]}.
      */
     void topK(float[] scores, int off, int n, int k, int[] idxOut, int idxOff);
+
+    /**
+     * Runs {@code body(i)} for every {@code i < n}, possibly concurrently: the items must be
+     * independent. Ops called from inside run on the calling thread. The reference runs them in order.
+     */
+    default void forEach(int n, java.util.function.IntConsumer body) {
+        for (int i = 0; i < n; i++) {
+            body.accept(i);
+        }
+    }
 }

@@ -43,6 +43,15 @@ public final class VectorOps implements TensorOps, AutoCloseable {
     }
 
     @Override
+    public void forEach(int n, java.util.function.IntConsumer body) {
+        parallel.forRange(n, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                body.accept(i);
+            }
+        });
+    }
+
+    @Override
     public void matmul(WeightMatrix w, float[] x, float[] out, int numTokens) {
         VectorMatmul.matmul(parallel, w, x, out, numTokens);
     }

@@ -51,37 +51,9 @@ final class MlaAttention {
             }
         }
 
-        float kqScale = c.kqScale();
         float[] heads = new float[n * c.numHeads() * c.vHead()]; // (n, numHeads * vHead)
-        float[] qNope = new float[n * nope];
-        float[] qLatent = new float[n * lora];
-        float[] outLatent = new float[n * lora];
-        float[] outHead = new float[n * c.vHead()];
-        float[] scores = new float[startPos + n];
-        for (int h = 0; h < c.numHeads(); h++) {
-            for (int t = 0; t < n; t++) {
-                System.arraycopy(q, t * qOut + h * qkHead, qNope, t * nope, nope);
-            }
-            ops.matmul(w.ukT()[h], qNope, qLatent, n);
-            java.util.Arrays.fill(outLatent, 0f);
-            for (int t = 0; t < n; t++) {
-                int numKeys = startPos + t + 1; // causal: a token sees itself and everything before
-                int qPe = t * qOut + h * qkHead + nope;
-                for (int s = 0; s < numKeys; s++) {
-                    float score = ops.dot(qLatent, t * lora, latent, s * lora, lora)
-                            + ops.dot(q, qPe, keyRope, s * ropeDims, ropeDims);
-                    scores[s] = score * kqScale;
-                }
-                ops.softmax(scores, 0, numKeys);
-                for (int s = 0; s < numKeys; s++) {
-                    ops.axpy(scores[s], latent, s * lora, outLatent, t * lora, lora);
-                }
-            }
-            ops.matmul(w.uv()[h], outLatent, outHead, n);
-            for (int t = 0; t < n; t++) {
-                System.arraycopy(outHead, t * c.vHead(), heads, (t * c.numHeads() + h) * c.vHead(), c.vHead());
-            }
-        }
+        // Heads are independent: each reads the shared cache and writes its own slice of `heads`.
+        ops.forEach(c.numHeads(), h -> attendHead(w, h, q, n, startPos, latent, keyRope, heads));
         float[] out = new float[n * c.hidden()];
         ops.matmul(w.attnOutput(), heads, out, n);
         return out;
@@ -101,5 +73,42 @@ final class MlaAttention {
         }
         ops.matmul(w.qB(), qa, q, n);
         return q;
+    }
+
+    /** One head over all cached positions: (n) queries -> (n, vHead) into its slice of {@code heads}. */
+    private void attendHead(LayerWeights w, int h, float[] q, int n, int startPos, float[] latent, float[] keyRope,
+                            float[] heads) {
+        int qkHead = c.qkHead();
+        int qOut = c.numHeads() * qkHead;
+        int lora = c.kvLoraRank();
+        int ropeDims = c.qkRope();
+        int nope = c.qkNope();
+        float kqScale = c.kqScale();
+        float[] qNope = new float[n * nope];          // (n, qkNope)
+        float[] qLatent = new float[n * lora];        // (n, kvLora)
+        float[] outLatent = new float[n * lora];      // (n, kvLora)
+        float[] outHead = new float[n * c.vHead()];   // (n, vHead)
+        float[] scores = new float[startPos + n];
+        for (int t = 0; t < n; t++) {
+            System.arraycopy(q, t * qOut + h * qkHead, qNope, t * nope, nope);
+        }
+        ops.matmul(w.ukT()[h], qNope, qLatent, n);
+        for (int t = 0; t < n; t++) {
+            int numKeys = startPos + t + 1; // causal: a token sees itself and everything before
+            int qPe = t * qOut + h * qkHead + nope;
+            for (int s = 0; s < numKeys; s++) {
+                float score = ops.dot(qLatent, t * lora, latent, s * lora, lora)
+                        + ops.dot(q, qPe, keyRope, s * ropeDims, ropeDims);
+                scores[s] = score * kqScale;
+            }
+            ops.softmax(scores, 0, numKeys);
+            for (int s = 0; s < numKeys; s++) {
+                ops.axpy(scores[s], latent, s * lora, outLatent, t * lora, lora);
+            }
+        }
+        ops.matmul(w.uv()[h], outLatent, outHead, n);
+        for (int t = 0; t < n; t++) {
+            System.arraycopy(outHead, t * c.vHead(), heads, (t * c.numHeads() + h) * c.vHead(), c.vHead());
+        }
     }
 }
