@@ -82,6 +82,11 @@ public final class ScalarOps implements TensorOps {
 
     @Override
     public void rope(float[] x, int off, float[] cos, float[] sin) {
+        rotatePairs(x, off, cos, sin);
+    }
+
+    /** Shared with {@link VectorOps}: a head's rotation is a few dozen pairs, not worth vectorising. */
+    static void rotatePairs(float[] x, int off, float[] cos, float[] sin) {
         for (int p = 0; p < cos.length; p++) {
             float x0 = x[off + 2 * p];
             float x1 = x[off + 2 * p + 1];

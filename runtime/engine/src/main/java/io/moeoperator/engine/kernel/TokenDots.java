@@ -130,7 +130,8 @@ final class TokenDots {
         out[at] = s;
     }
 
-    private static float dot1(float[] w, int wOff, float[] x, int xOff, int n) {
+    /** A plain F32 dot product; also {@link VectorOps#dot} (attention scores over the latent cache). */
+    static float dot1(float[] w, int wOff, float[] x, int xOff, int n) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         int i = 0;

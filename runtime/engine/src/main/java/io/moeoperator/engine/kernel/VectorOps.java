@@ -122,22 +122,7 @@ public final class VectorOps implements TensorOps, AutoCloseable {
 
     @Override
     public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-        FloatVector s0 = FloatVector.zero(F);
-        FloatVector s1 = FloatVector.zero(F);
-        int i = 0;
-        // Two FMA chains: attention calls this with n = head size (64..128), where more would not fill.
-        for (; i <= n - 2 * L; i += 2 * L) {
-            s0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), s0);
-            s1 = FloatVector.fromArray(F, a, aOff + i + L).fma(FloatVector.fromArray(F, b, bOff + i + L), s1);
-        }
-        for (; i <= n - L; i += L) {
-            s0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), s0);
-        }
-        float sum = s0.add(s1).reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            sum += a[aOff + i] * b[bOff + i];
-        }
-        return sum;
+        return TokenDots.dot1(a, aOff, b, bOff, n);
     }
 
     @Override
@@ -154,13 +139,7 @@ public final class VectorOps implements TensorOps, AutoCloseable {
 
     @Override
     public void rope(float[] x, int off, float[] cos, float[] sin) {
-        // Scalar: a head's rotation is a few dozen pairs, and de-interleaving the pairs would cost more.
-        for (int p = 0; p < cos.length; p++) {
-            float x0 = x[off + 2 * p];
-            float x1 = x[off + 2 * p + 1];
-            x[off + 2 * p] = x0 * cos[p] - x1 * sin[p];
-            x[off + 2 * p + 1] = x0 * sin[p] + x1 * cos[p];
-        }
+        ScalarOps.rotatePairs(x, off, cos, sin);
     }
 
     @Override

@@ -10,7 +10,7 @@ import java.util.TreeMap;
 
 /**
  * A small, deterministic byte-level BPE trainer for the synthetic demo model. The vocabulary is
- * ASCII-only: its base symbols are exactly the bytes '\t', '\n' and 0x20..0x7E (97 symbols, in byte
+ * ASCII-only: its base symbols are exactly the bytes '\t', '\n', '\r' and 0x20..0x7E (98 symbols, in byte
  * order, as GPT-2 byte characters), so any text made of those characters can be encoded and decoded
  * back. Merges are learned from the corpus as in classic BPE: count adjacent symbol pairs over the
  * pre-tokenized words (weighted by how often each word occurs), merge the most frequent pair
@@ -20,7 +20,7 @@ import java.util.TreeMap;
 public final class BpeTrainer {
     /** A few KB of plain ASCII prose and code written for this project. */
     public static final String DEFAULT_CORPUS = DefaultCorpus.TEXT;
-    /** '\t', '\n' and 0x20..0x7E. */
+    /** '\t', '\n', '\r' and 0x20..0x7E. */
     static final int NUM_BASE_SYMBOLS = 97;
 
     private BpeTrainer() {}
@@ -28,7 +28,7 @@ public final class BpeTrainer {
     /**
      * Trains a vocabulary of exactly vocabSize tokens.
      *
-     * @param corpus        training text; only '\t', '\n' and printable ASCII are allowed
+     * @param corpus        training text; only '\t', '\n', '\r' and printable ASCII are allowed
      * @param vocabSize     total tokens: 97 base symbols + learned merges + special tokens
      * @param pre           the pre-tokenizer the model will declare, so training sees the same words
      * @param specialTokens texts of CONTROL tokens appended at the end (e.g. "&lt;|endoftext|&gt;")
@@ -179,13 +179,13 @@ public final class BpeTrainer {
             char c = corpus.charAt(i);
             if (!isAllowed(c)) {
                 throw new IllegalArgumentException(String.format("corpus character U+%04X at offset %d is not"
-                        + " allowed: the synthetic vocabulary covers only '\\t', '\\n' and printable ASCII"
+                        + " allowed: the synthetic vocabulary covers only '\\t', '\\n', '\\r' and printable ASCII"
                         + " (0x20..0x7E)", (int) c, i));
             }
         }
     }
 
     private static boolean isAllowed(int c) {
-        return c == '\t' || c == '\n' || (c >= 0x20 && c <= 0x7E);
+        return c == '\t' || c == '\n' || c == '\r' || (c >= 0x20 && c <= 0x7E);
     }
 }

@@ -14,6 +14,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The engine against llama.cpp on the same synthetic GGUF files: with F32 weights the greedy
@@ -42,17 +43,30 @@ class LlamaCppParityIT {
         }
     }
 
+    static final List<String> TOKENIZER_TEXTS = Stream.concat(Stream.of(OracleConfigs.PROMPTS), Stream.of(
+            "", " ", "  leading and trailing  ", "tabs\tand\nnew\n\nlines\r\n", "12345678901 3.14159 1,000,000",
+            "it's don't we'll I'M", "a+b=c; x<y>z ~tilde `tick` $5 | pipe ^ caret", "CamelCaseWords and snake_case_names",
+            "emoji-free ASCII: !\"#$%&'()*+,-./:;<=>?@[\\]^_{|}~", "<｜begin▁of▁sentence｜>Hello<｜end▁of▁sentence｜>",
+            "text<｜end▁of▁sentence｜>after")).toList();
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("f32Configs")
     void tokenizeEqualsLlamaCpp(String name, SynthSpec spec) {
-        Path file = OracleConfigs.model(name, spec);
-        List<String> texts = Stream.concat(Stream.of(OracleConfigs.PROMPTS), Stream.of(
-                "", " ", "  leading and trailing  ", "tabs\tand\nnew\n\nlines", "12345678901",
-                "it's don't we'll", "a+b=c; x<y>z", "CamelCaseWords and snake_case_names",
-                "<｜begin▁of▁sentence｜>Hello<｜end▁of▁sentence｜>")).toList();
+        assertSameTokens(name, OracleConfigs.model(name, spec));
+    }
+
+    /** Every pre-tokenizer this engine supports, on llama.cpp's own reading of the same file. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"default", "deepseek-llm", "deepseek-v3"})
+    void everyPreTokenizerEqualsLlamaCpp(String pre) {
+        SynthSpec spec = OracleConfigs.small().numLayers(2).preTokenizer(pre).seed(11).build();
+        assertSameTokens(pre, OracleConfigs.model("pre-" + pre, spec));
+    }
+
+    private static void assertSameTokens(String name, Path file) {
         try (LlamaOracle llama = new LlamaOracle(file, OracleConfigs.CONTEXT);
              LoadedModel engine = LoadedModel.open(file, 1)) {
-            for (String text : texts) {
+            for (String text : TOKENIZER_TEXTS) {
                 assertArrayEquals(llama.encode(text), engine.tokenizer().encode(text, false, true),
                         name + ": tokens of \"" + text + "\"");
             }

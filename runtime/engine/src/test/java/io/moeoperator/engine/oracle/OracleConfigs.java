@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** The synthetic model configurations the engine is checked on against llama.cpp. */
 final class OracleConfigs {
@@ -49,13 +51,18 @@ final class OracleConfigs {
         return m;
     }
 
-    /** Where a spec's model file lives; written once per test run. */
+    private static final Set<Path> WRITTEN = ConcurrentHashMap.newKeySet();
+
+    /**
+     * Where a spec's model file lives. Written afresh once per test run (it takes milliseconds), so a
+     * file left by an older writer in target/ never stands in for what the current code writes.
+     */
     static Path model(String name, SynthSpec spec) {
         Path dir = Path.of("target", "it-models");
         Path file = dir.resolve(name + "-" + spec.weightType() + ".gguf");
         try {
             Files.createDirectories(dir);
-            if (!Files.exists(file)) {
+            if (WRITTEN.add(file)) {
                 SyntheticModelWriter.write(spec, file);
             }
         } catch (IOException e) {

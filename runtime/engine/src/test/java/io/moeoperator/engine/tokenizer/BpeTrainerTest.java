@@ -25,18 +25,19 @@ class BpeTrainerTest {
         TrainedVocab v = BpeTrainer.train(BpeTrainer.DEFAULT_CORPUS, 512, PreTokenizer.DEEPSEEK_V3, SPECIALS);
         assertEquals(512, v.tokens().size());
         assertEquals(512, v.tokenTypes().size());
-        // '\t', '\n', then ' ' .. '~', as GPT-2 byte characters.
+        // '\t', '\n', '\r', then ' ' .. '~', as GPT-2 byte characters.
         assertEquals("\u0109", v.tokens().get(0));
         assertEquals("\u010A", v.tokens().get(1));
-        assertEquals("\u0120", v.tokens().get(2));
-        assertEquals("!", v.tokens().get(3));
-        assertEquals("~", v.tokens().get(96));
+        assertEquals("\u010D", v.tokens().get(2));
+        assertEquals("\u0120", v.tokens().get(3));
+        assertEquals("!", v.tokens().get(4));
+        assertEquals("~", v.tokens().get(97));
         assertEquals(SPECIALS, v.tokens().subList(509, 512));
         for (int id = 0; id < 512; id++) {
             assertEquals(id >= 509 ? TokenType.CONTROL : TokenType.NORMAL, v.tokenTypes().get(id));
         }
         // Every learned token is the result of a merge, and every merge result is a token.
-        assertTrue(v.merges().size() >= 512 - 97 - 3);
+        assertTrue(v.merges().size() >= 512 - 98 - 3);
         for (String m : v.merges()) {
             assertTrue(v.tokens().contains(m.replace(" ", "")), m);
         }
@@ -46,7 +47,7 @@ class BpeTrainerTest {
 
     @Test
     void everyAsciiStringRoundTrips() {
-        String alphabet = "\t\n" + printableAscii();
+        String alphabet = "\t\n\r" + printableAscii();
         for (PreTokenizer pre : PreTokenizer.values()) {
             TrainedVocab v = BpeTrainer.train(BpeTrainer.DEFAULT_CORPUS, 600, pre, SPECIALS);
             int endOfText = v.idOf("<|endoftext|>");
@@ -88,7 +89,7 @@ class BpeTrainerTest {
     void impossibleSizesAreClearErrors() {
         IllegalArgumentException small = assertThrows(IllegalArgumentException.class,
                 () -> BpeTrainer.train(BpeTrainer.DEFAULT_CORPUS, 90, PreTokenizer.DEFAULT, SPECIALS));
-        assertTrue(small.getMessage().contains("at least 100"), small.getMessage());
+        assertTrue(small.getMessage().contains("at least 101"), small.getMessage());
         IllegalArgumentException large = assertThrows(IllegalArgumentException.class,
                 () -> BpeTrainer.train("tiny corpus", 200, PreTokenizer.DEFAULT, List.of()));
         assertTrue(large.getMessage().contains("larger corpus"), large.getMessage());
