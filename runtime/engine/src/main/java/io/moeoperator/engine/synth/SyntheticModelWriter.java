@@ -18,9 +18,18 @@ public final class SyntheticModelWriter {
     private SyntheticModelWriter() {}
 
     public static void write(SynthSpec s, Path out) throws IOException {
+        write(s, SyntheticVocab.build(s.vocabSize(), s.preTokenizer()), out);
+    }
+
+    /** Writes random weights around a given vocabulary (its size must be the spec's vocab size). */
+    public static void write(SynthSpec s, SyntheticVocab vocab, Path out) throws IOException {
+        if (vocab.tokens().size() != s.vocabSize()) {
+            throw new IllegalArgumentException("vocabulary has " + vocab.tokens().size() + " tokens but the spec says "
+                    + s.vocabSize());
+        }
         GgufWriter w = new GgufWriter();
         metadata(w, s);
-        SyntheticVocab.build(s.vocabSize(), s.preTokenizer()).writeTo(w);
+        vocab.writeTo(w);
         tensors(w, s);
         w.write(out);
     }

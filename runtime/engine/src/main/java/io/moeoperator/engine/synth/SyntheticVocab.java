@@ -7,17 +7,19 @@ import io.moeoperator.engine.tokenizer.TrainedVocab;
 import java.util.List;
 
 /**
- * The synthetic model's vocabulary: an ASCII-only byte-level BPE trained on a built-in English
- * corpus, plus DeepSeek's BOS/EOS control tokens. ASCII-only keeps every generated text valid
- * UTF-8 and makes every streamed piece exactly one vocabulary entry (what the llama.cpp
- * comparisons rely on).
+ * A synthetic model's vocabulary. {@link #build} makes the default: an ASCII-only byte-level BPE
+ * trained on a built-in English corpus, plus DeepSeek's BOS/EOS control tokens. ASCII-only keeps
+ * every generated text valid UTF-8 and makes every streamed piece exactly one vocabulary entry
+ * (what the llama.cpp comparisons rely on). Any other gpt2-style vocabulary can be given instead.
+ *
+ * @param tokenTypes GGUF token types (1 normal, 3 control, 4 user-defined, ...)
  */
-record SyntheticVocab(List<String> tokens, int[] tokenTypes, List<String> merges, String preTokenizer,
+public record SyntheticVocab(List<String> tokens, int[] tokenTypes, List<String> merges, String preTokenizer,
                       int bosId, int eosId) {
     static final String BOS = "<｜begin▁of▁sentence｜>";
     static final String EOS = "<｜end▁of▁sentence｜>";
 
-    static SyntheticVocab build(int vocabSize, String preTokenizer) {
+    public static SyntheticVocab build(int vocabSize, String preTokenizer) {
         TrainedVocab v = BpeTrainer.train(BpeTrainer.DEFAULT_CORPUS, vocabSize,
                 PreTokenizer.fromGgufName(preTokenizer), List.of(BOS, EOS));
         return new SyntheticVocab(v.tokens(), v.ggufTokenTypes(), v.merges(), preTokenizer,
