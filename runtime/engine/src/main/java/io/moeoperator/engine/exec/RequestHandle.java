@@ -1,0 +1,10 @@
+package io.moeoperator.engine.exec;
+
+/** A submitted request. */
+public interface RequestHandle {
+    /**
+     * Stops the request and frees its cache at the next step; the listener then gets
+     * {@code onComplete(CANCELLED, ...)}. Safe from any thread, idempotent.
+     */
+    void cancel();
+}
