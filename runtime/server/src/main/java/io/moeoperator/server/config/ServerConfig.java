@@ -1,0 +1,66 @@
+package io.moeoperator.server.config;
+
+import io.moeoperator.engine.exec.EngineConfig;
+import io.quarkus.runtime.configuration.MemorySize;
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/**
+ * Everything {@code moe serve} can be told, in one place. Set by {@code bin/moe serve} flags (see
+ * {@link io.moeoperator.server.ServeArguments}), environment variables ({@code MOE_MODEL},
+ * {@code MOE_API_KEY}, {@code MOE_ENGINE_MAX_NUM_SEQS}, ...) or application.properties. The HTTP
+ * host and port are Quarkus's own {@code quarkus.http.host} / {@code quarkus.http.port}.
+ */
+@ConfigMapping(prefix = "moe")
+public interface ServerConfig {
+
+    /** The GGUF file to serve. */
+    Path model();
+
+    /** The id clients put in {@code "model"}; defaults to the file name without {@code .gguf}. */
+    Optional<String> servedModelName();
+
+    /** When set, every {@code /v1/} request must carry {@code Authorization: Bearer <key>}. */
+    Optional<String> apiKey();
+
+    /** CPU threads for the forward pass; defaults to every available processor. */
+    OptionalInt threads();
+
+    /** A Jinja chat template file that replaces the model's own {@code tokenizer.chat_template}. */
+    Optional<Path> chatTemplate();
+
+    /** Seconds a client is told to wait (Retry-After) when the queue is full. */
+    @WithDefault("1")
+    int retryAfterSeconds();
+
+    Engine engine();
+
+    /** Scheduling and cache sizes; anything unset takes {@link EngineConfig#defaults()}. */
+    interface Engine {
+        OptionalInt maxNumSeqs();
+
+        OptionalInt maxNumBatchedTokens();
+
+        OptionalInt blockSize();
+
+        /** Memory for the latent KV cache, e.g. {@code 512M} or {@code 4G}. */
+        Optional<MemorySize> kvCacheMemory();
+
+        /** Requests allowed to wait for a slot before new ones get HTTP 429. */
+        OptionalInt maxWaiting();
+
+        /** The engine's own record validates the combination and names a bad value. */
+        default EngineConfig toEngineConfig() {
+            EngineConfig d = EngineConfig.defaults();
+            return new EngineConfig(
+                    maxNumSeqs().orElse(d.maxNumSeqs()),
+                    maxNumBatchedTokens().orElse(d.maxNumBatchedTokens()),
+                    blockSize().orElse(d.blockSize()),
+                    kvCacheMemory().map(MemorySize::asLongValue).orElse(d.kvCacheBytes()),
+                    maxWaiting().orElse(d.maxWaiting()));
+        }
+    }
+}
