@@ -1,0 +1,155 @@
+package io.moeoperator.server.model;
+
+import io.moeoperator.engine.exec.Engine;
+import io.moeoperator.engine.exec.LoadedModel;
+import io.moeoperator.engine.gguf.GgufFile;
+import io.moeoperator.engine.model.ModelConfig;
+import io.moeoperator.engine.tokenizer.BpeTokenizer;
+import io.moeoperator.server.chat.ChatTemplate;
+import io.moeoperator.server.config.ServerConfig;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Optional;
+import org.jboss.logging.Logger;
+
+/**
+ * The one model this server serves: loaded at start-up (a model that is missing or does not load
+ * stops the server with a message saying why), with its engine, tokenizer and chat template.
+ */
+@ApplicationScoped
+public class ServedModel {
+    private static final Logger LOG = Logger.getLogger(ServedModel.class);
+    private static final String CHAT_TEMPLATE_KEY = "tokenizer.chat_template";
+
+    private final ServerConfig config;
+    private volatile Loaded loaded;
+
+    /** Everything that exists only once loading succeeded. */
+    private record Loaded(String id, Engine engine, ChatTemplate chatTemplate, long createdEpochSeconds) {}
+
+    ServedModel(ServerConfig config) {
+        this.config = config;
+    }
+
+    void onStart(@Observes StartupEvent event) {
+        Path path = config.model().toAbsolutePath();
+        if (!Files.isRegularFile(path)) {
+            throw fail(new ModelLoadException("model file " + path + " does not exist or is not a file;"
+                    + " pass --model PATH (or set MOE_MODEL) to a GGUF file"));
+        }
+        int threads = config.threads().orElse(Runtime.getRuntime().availableProcessors());
+        LOG.infof("Loading model %s with %d threads", path, threads);
+        long t0 = System.nanoTime();
+        Optional<String> ggufTemplate = readChatTemplate(path);
+        LoadedModel model;
+        try {
+            model = LoadedModel.open(path, threads);
+        } catch (RuntimeException e) {
+            throw fail(new ModelLoadException("model file " + path + " could not be loaded: " + e.getMessage(), e));
+        }
+        Engine engine;
+        try {
+            engine = Engine.start(model, config.engine().toEngineConfig());
+        } catch (RuntimeException e) {
+            model.close();
+            throw fail(new ModelLoadException("model file " + path + ": the engine did not start: " + e.getMessage(), e));
+        }
+        try {
+            ChatTemplate template = chatTemplate(ggufTemplate, engine.tokenizer());
+            String id = config.servedModelName().orElse(defaultId(path));
+            loaded = new Loaded(id, engine, template, Instant.now().getEpochSecond());
+            ModelConfig mc = engine.config();
+            LOG.infof("Serving %s as '%s': %d layers, %d experts (%d used), context %d; %s chat template; loaded in %d ms",
+                    path.getFileName(), id, mc.numLayers(), mc.numExperts(), mc.numExpertsUsed(), mc.contextLength(),
+                    template.source(), (System.nanoTime() - t0) / 1_000_000);
+        } catch (RuntimeException e) {
+            engine.close();
+            throw fail(e instanceof ModelLoadException m ? m : new ModelLoadException(e.getMessage(), e));
+        }
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        Loaded l = loaded;
+        loaded = null;
+        if (l != null) {
+            LOG.info("Stopping the engine");
+            l.engine().close();
+        }
+    }
+
+    public boolean isLoaded() {
+        return loaded != null;
+    }
+
+    /** The model id clients name in requests. */
+    public String id() {
+        return require().id();
+    }
+
+    public Engine engine() {
+        return require().engine();
+    }
+
+    public BpeTokenizer tokenizer() {
+        return require().engine().tokenizer();
+    }
+
+    public int contextLength() {
+        return require().engine().config().contextLength();
+    }
+
+    public ChatTemplate chatTemplate() {
+        return require().chatTemplate();
+    }
+
+    public long createdEpochSeconds() {
+        return require().createdEpochSeconds();
+    }
+
+    private Loaded require() {
+        Loaded l = loaded;
+        if (l == null) {
+            throw new IllegalStateException("the model is not loaded");
+        }
+        return l;
+    }
+
+    private ChatTemplate chatTemplate(Optional<String> ggufTemplate, BpeTokenizer tokenizer) {
+        Optional<Path> file = config.chatTemplate();
+        if (file.isPresent()) {
+            try {
+                return ChatTemplate.of(Files.readString(file.get()), "file " + file.get(), tokenizer);
+            } catch (IOException e) {
+                throw new ModelLoadException("chat template file " + file.get() + " cannot be read: " + e.getMessage(), e);
+            }
+        }
+        return ggufTemplate.map(t -> ChatTemplate.of(t, "the model's", tokenizer))
+                .orElseGet(() -> ChatTemplate.fallback(tokenizer));
+    }
+
+    /** The template is metadata that LoadedModel does not expose; reading it maps the header only. */
+    private static Optional<String> readChatTemplate(Path path) {
+        try (GgufFile file = GgufFile.open(path)) {
+            return file.metadata().findString(CHAT_TEMPLATE_KEY);
+        } catch (RuntimeException e) {
+            throw fail(new ModelLoadException("model file " + path + " could not be loaded: " + e.getMessage(), e));
+        }
+    }
+
+    private static String defaultId(Path path) {
+        String name = path.getFileName().toString();
+        return name.endsWith(".gguf") ? name.substring(0, name.length() - ".gguf".length()) : name;
+    }
+
+    /** One clear line in the log, whatever Quarkus then prints about the failed start. */
+    private static ModelLoadException fail(ModelLoadException e) {
+        LOG.error(e.getMessage());
+        return e;
+    }
+}
