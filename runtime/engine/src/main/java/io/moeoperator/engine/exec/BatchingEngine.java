@@ -39,6 +39,7 @@ final class BatchingEngine implements Engine {
     private volatile int numRunning;
     private volatile int numSchedulerWaiting;
     private volatile double kvUsage;
+    private volatile long prefixHitTokens;
     private int nextId;
 
     /** A request in flight: its scheduler state, its listener and sampler. */
@@ -112,7 +113,7 @@ final class BatchingEngine implements Engine {
 
     @Override
     public EngineStats stats() {
-        return new EngineStats(numWaiting(), numRunning, kvUsage, model.expertLoad().snapshot());
+        return new EngineStats(numWaiting(), numRunning, kvUsage, model.expertLoad().snapshot(), prefixHitTokens);
     }
 
     /** Submitted but not yet running (a snapshot: the step thread moves requests along meanwhile). */
@@ -268,6 +269,7 @@ final class BatchingEngine implements Engine {
         numRunning = scheduler.numRunning();
         numSchedulerWaiting = scheduler.numWaiting();
         kvUsage = kv.usage();
+        prefixHitTokens = kv.prefixHitTokens();
     }
 
     @Override

@@ -10,7 +10,8 @@ import java.util.List;
  * token; a prefill is cut into chunks) within {@code maxNumBatchedTokens}, oldest first; then waiting
  * sequences join while there is room in the token budget, in {@code maxNumSeqs} and in the KV pool.
  * When the pool runs dry the newest running sequence is preempted: its cache is released and it
- * goes back to the front of the queue to be recomputed later. Used by the engine's step thread only.
+ * goes back to the front of the queue to be recomputed later. A joining sequence first takes over
+ * cached blocks that hold its leading tokens (prefix caching). Used by the engine's step thread only.
  */
 public final class Scheduler {
     private final int maxNumSeqs;
@@ -73,8 +74,10 @@ public final class Scheduler {
         // Then admit waiting sequences (preempted ones first) while everything has room.
         while (budget > 0 && running.size() < maxNumSeqs && !waiting.isEmpty() && preempted.isEmpty()) {
             SequenceState seq = waiting.peekFirst();
+            seq.reuseCachedPrefix();
             int n = Math.min(seq.numPending(), budget);
             if (!seq.cache().reserve(seq.numComputed() + n)) {
+                seq.forgetCache(); // hold nothing while waiting
                 break;
             }
             waiting.removeFirst();

@@ -6,9 +6,9 @@ import java.util.Arrays;
 /**
  * A request as the scheduler sees it: its tokens so far (prompt, then generated), how many of them
  * are in the cache, and its cache. Preemption simply forgets the cache: everything is recomputed
- * from the tokens when the sequence runs again.
+ * from the tokens when the sequence runs again (cached prefix blocks make that cheaper).
  */
-public final class SequenceState {
+public final class SequenceState implements KvCacheManager.IntSeq {
     private final String id;
     private final int promptLength;
     private final int maxTokens;
@@ -70,9 +70,25 @@ public final class SequenceState {
         tokens[length++] = token;
     }
 
-    /** The step computed {@code n} more tokens into the cache. */
+    @Override
+    public int[] slice(int from, int n) {
+        return Arrays.copyOfRange(tokens, from, from + n);
+    }
+
+    /** The step computed {@code n} more tokens into the cache; blocks it filled become reusable. */
     public void computed(int n) {
         numComputed += n;
+        cache.registerFullBlocks(this, numComputed);
+    }
+
+    /**
+     * Before its first step: takes cached blocks that already hold this sequence's leading tokens,
+     * leaving at least one token to compute (its logits are needed).
+     */
+    void reuseCachedPrefix() {
+        if (numComputed == 0) {
+            numComputed = cache.reuseCachedPrefix(this, length - 1);
+        }
     }
 
     /** Preempted: the cache is gone, all tokens will be recomputed. */

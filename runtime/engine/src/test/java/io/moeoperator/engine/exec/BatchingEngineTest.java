@@ -113,6 +113,23 @@ class BatchingEngineTest {
     }
 
     @Test
+    void aRepeatedPromptReusesCachedBlocksAndGeneratesTheSame() throws Exception {
+        try (Engine e = engine(new EngineConfig(4, 64, 4, 8L << 20, 16))) {
+            String prompt = "Mixture of experts models route every token to a few experts";
+            Collector first = new Collector();
+            e.submit(greedy(e, "1", prompt, 12), first);
+            first.await();
+            assertEquals(0, e.stats().prefixCacheHitTokens());
+            Collector second = new Collector();
+            e.submit(greedy(e, "2", prompt, 12), second);
+            second.await();
+            assertEquals(first.tokens(), second.tokens());
+            int promptTokens = second.promptTokens;
+            assertEquals((promptTokens - 1) / 4 * 4, e.stats().prefixCacheHitTokens(), "every full block but the last token's");
+        }
+    }
+
+    @Test
     void cancellingFreesTheCacheAtOnce() throws Exception {
         try (Engine e = engine(EngineConfig.defaults())) {
             Collector c = new Collector();

@@ -61,4 +61,51 @@ class KvCacheManagerTest {
         }
         assertEquals(a.slot(5) + 1, a.slot(6), "positions in one block are consecutive rows");
     }
+
+    /** Tokens 0..n-1 shifted by {@code base}: sequences with the same base share a prefix. */
+    static KvCacheManager.IntSeq tokens(int base, int divergeAt) {
+        return (from, n) -> {
+            int[] t = new int[n];
+            for (int i = 0; i < n; i++) {
+                t[i] = from + i < divergeAt ? base + from + i : 1000 + from + i;
+            }
+            return t;
+        };
+    }
+
+    @Test
+    void fullBlocksAreReusedBehindTheSamePrefixOnly() {
+        KvCacheManager kv = new KvCacheManager(C, 4, BLOCK_BYTES * 8);
+        KvCacheManager.SequenceCache a = kv.newSequence();
+        assertTrue(a.reserve(12));
+        a.registerFullBlocks(tokens(0, 99), 10); // two full blocks computed so far
+        a.registerFullBlocks(tokens(0, 99), 12); // now the third
+        KvCacheManager.SequenceCache b = kv.newSequence();
+        assertEquals(8, b.reuseCachedPrefix(tokens(0, 9), 20), "blocks 0 and 1 match; block 2 diverges at 9");
+        assertEquals(a.slot(5), b.slot(5), "b reads a's block");
+        assertEquals(3, kv.numBlocks() - kv.numFreeBlocks(), "shared blocks count once");
+        KvCacheManager.SequenceCache other = kv.newSequence();
+        assertEquals(0, other.reuseCachedPrefix(tokens(50, 99), 20), "another prefix matches nothing");
+        // The same tokens behind a different first block do not match either.
+        KvCacheManager.IntSeq shifted = (from, n) -> from == 0 ? new int[] {9, 9, 9, 9} : tokens(0, 99).slice(from, n);
+        assertEquals(0, kv.newSequence().reuseCachedPrefix(shifted, 20));
+        assertEquals(8, kv.prefixHitTokens());
+    }
+
+    @Test
+    void releasedBlocksStayFindableUntilSpaceIsNeeded() {
+        KvCacheManager kv = new KvCacheManager(C, 4, BLOCK_BYTES * 4);
+        KvCacheManager.SequenceCache a = kv.newSequence();
+        assertTrue(a.reserve(8));
+        a.registerFullBlocks(tokens(0, 99), 8);
+        a.release();
+        assertEquals(0.0, kv.usage(), "cached blocks nobody holds are free space");
+        KvCacheManager.SequenceCache b = kv.newSequence();
+        assertEquals(4, b.reuseCachedPrefix(tokens(0, 99), 7), "at most maxTokens, in whole blocks");
+        b.release();
+        KvCacheManager.SequenceCache hog = kv.newSequence();
+        assertTrue(hog.reserve(16), "allocation evicts cached blocks when nothing else is free");
+        hog.release();
+        assertEquals(0, kv.newSequence().reuseCachedPrefix(tokens(0, 99), 8), "evicted blocks are gone");
+    }
 }

@@ -14,8 +14,11 @@ class SchedulerTest {
         return new KvCacheManager(TestConfigs.SMALL, 4, 1536L * blocks);
     }
 
+    /** A sequence whose prompt is its id's first character repeated: different ids share no prefix. */
     static SequenceState seq(KvCacheManager kv, String id, int promptLength) {
-        return new SequenceState(id, new int[promptLength], 100, kv.newSequence());
+        int[] prompt = new int[promptLength];
+        java.util.Arrays.fill(prompt, id.charAt(0));
+        return new SequenceState(id, prompt, 100, kv.newSequence());
     }
 
     /** Applies a step's output as the engine would: computed, and a sampled token for completed ones. */
@@ -82,5 +85,17 @@ class SchedulerTest {
         s.remove(a); // a finishes and frees its blocks
         assertEquals("[b@0+9!]", describe(s.schedule()), "b resumes from scratch, generated token included");
         assertTrue(kv.usage() > 0);
+    }
+
+    @Test
+    void aSequenceJoinsBehindItsCachedPrefix() {
+        KvCacheManager kv = pool(100);
+        Scheduler s = new Scheduler(4, 100);
+        SequenceState a = seq(kv, "a", 10);
+        s.add(a);
+        run(s.schedule());
+        SequenceState again = seq(kv, "a", 10); // same prompt
+        s.add(again);
+        assertEquals("[a@10+1!, a@8+2!]", describe(s.schedule()), "two full blocks (8 tokens) come from the cache");
     }
 }
