@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 /** {@code moe}: the runtime's command line. Results go to stdout, logs and errors to stderr. */
 @Command(name = "moe", mixinStandardHelpOptions = true, version = "moe 0.1.0",
         description = "Run DeepSeek-style Mixture-of-Experts models.",
-        subcommands = {GenerateCommand.class, TokenizeCommand.class, SynthCommand.class, BenchCommand.class})
+        subcommands = {GenerateCommand.class, TokenizeCommand.class, SynthCommand.class, BenchCommand.class,
+            LoadgenCommand.class})
 public final class MoeCommand implements Runnable {
 
     @CommandLine.Spec

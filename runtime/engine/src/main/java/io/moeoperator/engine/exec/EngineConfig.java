@@ -24,8 +24,8 @@ public record EngineConfig(int maxNumSeqs, int maxNumBatchedTokens, int blockSiz
         if (kvCacheBytes < 1) {
             throw new IllegalArgumentException("KV cache budget must be > 0 bytes, got " + kvCacheBytes);
         }
-        if (maxWaiting < 0) {
-            throw new IllegalArgumentException("max waiting requests must be >= 0, got " + maxWaiting);
+        if (maxWaiting < 1) {
+            throw new IllegalArgumentException("max waiting requests must be >= 1, got " + maxWaiting);
         }
     }
 

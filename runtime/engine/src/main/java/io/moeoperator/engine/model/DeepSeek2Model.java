@@ -4,6 +4,7 @@ import io.moeoperator.engine.gguf.GgmlCodec;
 import io.moeoperator.engine.gguf.GgufFile;
 import io.moeoperator.engine.kernel.TensorOps;
 import io.moeoperator.engine.kernel.WeightMatrix;
+import java.util.List;
 
 /**
  * The deepseek2 forward pass as llama.cpp's graph computes it: for each block, RMSNorm -> MLA
@@ -16,18 +17,21 @@ public final class DeepSeek2Model {
     private final TensorOps ops;
     private final MlaAttention attention;
     private final MoeFeedForward feedForward;
+    private final ExpertLoad expertLoad;
 
     public DeepSeek2Model(GgufFile file, TensorOps ops) {
-        this(file, ops, null);
-    }
-
-    DeepSeek2Model(GgufFile file, TensorOps ops, MoeFeedForward.ExpertLoadListener loadListener) {
         this.config = ModelConfig.fromGguf(file.metadata(), file.path().getFileName().toString());
         this.weights = ModelWeights.load(file, config);
         this.ops = ops;
         Rope rope = new Rope(config.qkRope(), config.ropeTheta(), config.ropeScaling());
         this.attention = new MlaAttention(config, ops, rope);
-        this.feedForward = new MoeFeedForward(config, ops, loadListener);
+        this.expertLoad = new ExpertLoad(config.numLayers(), Math.max(0, config.numExperts()));
+        this.feedForward = new MoeFeedForward(config, ops, expertLoad);
+    }
+
+    /** Tokens routed to each expert so far, counted as they are computed. */
+    public ExpertLoad expertLoad() {
+        return expertLoad;
     }
 
     public ModelConfig config() {
@@ -43,16 +47,29 @@ public final class DeepSeek2Model {
      * logits (vocab) that follow the last of them.
      */
     public float[] forward(int[] tokens, LatentKvCache cache) {
-        int n = tokens.length;
-        int hidden = config.hidden();
         int startPos = cache.length();
-        cache.reserve(startPos + n);
-        float[] x = embed(tokens);       // (n, hidden) residual stream
+        cache.reserve(startPos + tokens.length);
+        ForwardBatch batch = new ForwardBatch(tokens,
+                List.of(new ForwardBatch.Segment(0, tokens.length, startPos, cache, true)));
+        float[] logits = forward(batch);
+        cache.advance(tokens.length);
+        return logits;
+    }
+
+    /**
+     * Runs a batch of segments (each continuing one sequence whose cache rows are reserved) and
+     * returns, for each segment that wants them in order, the logits after its last token:
+     * (numWanted, vocab).
+     */
+    public float[] forward(ForwardBatch batch) {
+        int n = batch.numTokens();
+        int hidden = config.hidden();
+        float[] x = embed(batch.tokens()); // (n, hidden) residual stream
         float[] xn = new float[n * hidden];
         for (int l = 0; l < config.numLayers(); l++) {
             LayerWeights w = weights.layers().get(l);
             normRows(x, w.attnNorm(), xn, n);
-            float[] attn = attention.forward(w, l, xn, n, startPos, cache);
+            float[] attn = attention.forward(w, l, xn, batch);
             for (int i = 0; i < x.length; i++) {
                 x[i] = attn[i] + x[i];
             }
@@ -62,11 +79,17 @@ public final class DeepSeek2Model {
                 x[i] = ffn[i] + x[i];
             }
         }
-        cache.advance(n);
-        float[] last = new float[hidden];
-        ops.rmsNorm(x, (n - 1) * hidden, weights.outputNorm(), config.rmsEps(), last, 0, hidden);
-        float[] logits = new float[config.vocabSize()];
-        ops.matmul(weights.output(), last, logits, 1);
+        List<ForwardBatch.Segment> wanted = batch.segments().stream().filter(ForwardBatch.Segment::wantLogits).toList();
+        float[] last = new float[wanted.size() * hidden]; // (numWanted, hidden)
+        for (int i = 0; i < wanted.size(); i++) {
+            ForwardBatch.Segment seg = wanted.get(i);
+            ops.rmsNorm(x, (seg.start() + seg.count() - 1) * hidden, weights.outputNorm(), config.rmsEps(),
+                    last, i * hidden, hidden);
+        }
+        float[] logits = new float[wanted.size() * config.vocabSize()];
+        if (!wanted.isEmpty()) {
+            ops.matmul(weights.output(), last, logits, wanted.size());
+        }
         return logits;
     }
 

@@ -4,9 +4,10 @@ import java.util.Arrays;
 
 /**
  * One sequence's MLA cache: per layer and position only the normalised latent c_kv and the rotated
- * shared key k_pe (kvLoraRank + qkRope floats), never per-head keys or values. Grows on demand.
+ * shared key k_pe (kvLoraRank + qkRope floats), never per-head keys or values. Contiguous (row =
+ * position) and growing on demand: for single-sequence use; the serving engine uses a paged cache.
  */
-public final class LatentKvCache {
+public final class LatentKvCache implements KvView {
     private final int kvLora;
     private final int rope;
     private final int maxPositions;
@@ -45,12 +46,19 @@ public final class LatentKvCache {
         }
     }
 
-    float[] latent(int layer) {
+    @Override
+    public float[] latent(int layer) {
         return latent[layer];
     }
 
-    float[] keyRope(int layer) {
+    @Override
+    public float[] keyRope(int layer) {
         return keyRope[layer];
+    }
+
+    @Override
+    public int slot(int pos) {
+        return pos;
     }
 
     void advance(int n) {

@@ -2,12 +2,16 @@ package io.moeoperator.engine.model;
 
 import io.moeoperator.engine.kernel.ActivationRounding;
 import io.moeoperator.engine.kernel.TensorOps;
+import java.util.List;
 
 /**
  * Multi-head latent attention with absorbed projections. The cache holds only the normalised latent
  * c_kv and the rotated shared key k_pe; queries are moved into latent space instead of expanding keys
  * and values per head: {@code score = (W_UK^T q_nope) . c_kv + q_pe . k_pe}, and the value path is
  * {@code W_UV (sum_s p_s c_kv_s)}. Mathematically the same as llama.cpp's expanded form.
+ *
+ * <p>Projections run over every token of the batch at once; the attention itself runs per segment
+ * (one sequence's tokens) against that sequence's cache.
  */
 final class MlaAttention {
     private final ModelConfig c;
@@ -21,10 +25,11 @@ final class MlaAttention {
     }
 
     /**
-     * Attends {@code n} new tokens at positions {@code startPos..} and appends their latents to the
-     * cache. {@code xn}: (n, hidden) normalised input. Returns (n, hidden).
+     * Attends the batch's tokens and writes their latents into their sequences' caches.
+     * {@code xn}: (n, hidden) normalised input. Returns (n, hidden).
      */
-    float[] forward(LayerWeights w, int layer, float[] xn, int n, int startPos, LatentKvCache cache) {
+    float[] forward(LayerWeights w, int layer, float[] xn, ForwardBatch batch) {
+        int n = batch.numTokens();
         int qkHead = c.qkHead();
         int qOut = c.numHeads() * qkHead;
         int lora = c.kvLoraRank();
@@ -35,25 +40,29 @@ final class MlaAttention {
         float[] kv = new float[n * (lora + ropeDims)];  // (n, kvLora + qkRope)
         ops.matmul(w.kvAMqa(), xn, kv, n);
 
-        float[] latent = cache.latent(layer);          // (positions, kvLora)
-        float[] keyRope = cache.keyRope(layer);        // (positions, qkRope)
-        for (int t = 0; t < n; t++) {
-            int pos = startPos + t;
-            float[] cos = rope.cos(pos);
-            float[] sin = rope.sin(pos);
-            ops.rmsNorm(kv, t * (lora + ropeDims), w.kvANorm(), c.rmsEps(), latent, pos * lora, lora);
-            // llama.cpp feeds this latent to attn_kv_b, rounding it first; cache it rounded the same way.
-            ActivationRounding.roundInPlace(w.latentRounding(), latent, pos * lora, lora);
-            System.arraycopy(kv, t * (lora + ropeDims) + lora, keyRope, pos * ropeDims, ropeDims);
-            ops.rope(keyRope, pos * ropeDims, cos, sin);
-            for (int h = 0; h < c.numHeads(); h++) {
-                ops.rope(q, t * qOut + h * qkHead + nope, cos, sin);
+        for (ForwardBatch.Segment seg : batch.segments()) {
+            float[] latent = seg.kv().latent(layer);    // (rows, kvLora)
+            float[] keyRope = seg.kv().keyRope(layer);  // (rows, qkRope)
+            for (int i = 0; i < seg.count(); i++) {
+                int t = seg.start() + i;
+                int pos = seg.startPos() + i;
+                int row = seg.kv().slot(pos);
+                float[] cos = rope.cos(pos);
+                float[] sin = rope.sin(pos);
+                ops.rmsNorm(kv, t * (lora + ropeDims), w.kvANorm(), c.rmsEps(), latent, row * lora, lora);
+                // llama.cpp feeds this latent to attn_kv_b, rounding it first; cache it rounded the same way.
+                ActivationRounding.roundInPlace(w.latentRounding(), latent, row * lora, lora);
+                System.arraycopy(kv, t * (lora + ropeDims) + lora, keyRope, row * ropeDims, ropeDims);
+                ops.rope(keyRope, row * ropeDims, cos, sin);
+                for (int h = 0; h < c.numHeads(); h++) {
+                    ops.rope(q, t * qOut + h * qkHead + nope, cos, sin);
+                }
             }
         }
 
         float[] heads = new float[n * c.numHeads() * c.vHead()]; // (n, numHeads * vHead)
-        // Heads are independent: each reads the shared cache and writes its own slice of `heads`.
-        ops.forEach(c.numHeads(), h -> attendHead(w, h, q, n, startPos, latent, keyRope, heads));
+        // Heads are independent: each reads the caches and writes its own slice of `heads`.
+        ops.forEach(c.numHeads(), h -> attendHead(w, layer, h, q, batch, heads));
         float[] out = new float[n * c.hidden()];
         ops.matmul(w.attnOutput(), heads, out, n);
         return out;
@@ -75,9 +84,9 @@ final class MlaAttention {
         return q;
     }
 
-    /** One head over all cached positions: (n) queries -> (n, vHead) into its slice of {@code heads}. */
-    private void attendHead(LayerWeights w, int h, float[] q, int n, int startPos, float[] latent, float[] keyRope,
-                            float[] heads) {
+    /** One head for every token of the batch: writes (n, vHead) into its slice of {@code heads}. */
+    private void attendHead(LayerWeights w, int layer, int h, float[] q, ForwardBatch batch, float[] heads) {
+        int n = batch.numTokens();
         int qkHead = c.qkHead();
         int qOut = c.numHeads() * qkHead;
         int lora = c.kvLoraRank();
@@ -88,22 +97,32 @@ final class MlaAttention {
         float[] qLatent = new float[n * lora];        // (n, kvLora)
         float[] outLatent = new float[n * lora];      // (n, kvLora)
         float[] outHead = new float[n * c.vHead()];   // (n, vHead)
-        float[] scores = new float[startPos + n];
         for (int t = 0; t < n; t++) {
             System.arraycopy(q, t * qOut + h * qkHead, qNope, t * nope, nope);
         }
         ops.matmul(w.ukT()[h], qNope, qLatent, n);
-        for (int t = 0; t < n; t++) {
-            int numKeys = startPos + t + 1; // causal: a token sees itself and everything before
-            int qPe = t * qOut + h * qkHead + nope;
-            for (int s = 0; s < numKeys; s++) {
-                float score = ops.dot(qLatent, t * lora, latent, s * lora, lora)
-                        + ops.dot(q, qPe, keyRope, s * ropeDims, ropeDims);
-                scores[s] = score * kqScale;
+        List<ForwardBatch.Segment> segments = batch.segments();
+        for (ForwardBatch.Segment seg : segments) {
+            float[] latent = seg.kv().latent(layer);
+            float[] keyRope = seg.kv().keyRope(layer);
+            float[] scores = new float[seg.startPos() + seg.count()];
+            int[] rows = new int[scores.length];
+            for (int s = 0; s < rows.length; s++) {
+                rows[s] = seg.kv().slot(s);
             }
-            ops.softmax(scores, 0, numKeys);
-            for (int s = 0; s < numKeys; s++) {
-                ops.axpy(scores[s], latent, s * lora, outLatent, t * lora, lora);
+            for (int i = 0; i < seg.count(); i++) {
+                int t = seg.start() + i;
+                int numKeys = seg.startPos() + i + 1; // causal: a token sees itself and everything before
+                int qPe = t * qOut + h * qkHead + nope;
+                for (int s = 0; s < numKeys; s++) {
+                    float score = ops.dot(qLatent, t * lora, latent, rows[s] * lora, lora)
+                            + ops.dot(q, qPe, keyRope, rows[s] * ropeDims, ropeDims);
+                    scores[s] = score * kqScale;
+                }
+                ops.softmax(scores, 0, numKeys);
+                for (int s = 0; s < numKeys; s++) {
+                    ops.axpy(scores[s], latent, rows[s] * lora, outLatent, t * lora, lora);
+                }
             }
         }
         ops.matmul(w.uv()[h], outLatent, outHead, n);

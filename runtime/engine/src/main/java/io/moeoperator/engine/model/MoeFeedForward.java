@@ -11,17 +11,12 @@ import io.moeoperator.engine.kernel.WeightMatrix;
 final class MoeFeedForward {
     private final ModelConfig c;
     private final TensorOps ops;
-    private final ExpertLoadListener loadListener;
+    private final ExpertLoad load;
 
-    /** Told which experts each step used (per-expert token counts), off the numeric path. */
-    interface ExpertLoadListener {
-        void onRouted(int layer, int[] tokensPerExpert);
-    }
-
-    MoeFeedForward(ModelConfig c, TensorOps ops, ExpertLoadListener loadListener) {
+    MoeFeedForward(ModelConfig c, TensorOps ops, ExpertLoad load) {
         this.c = c;
         this.ops = ops;
-        this.loadListener = loadListener;
+        this.load = load;
     }
 
     /** {@code xn}: (n, hidden) normalised input; returns (n, hidden) = routed + shared output. */
@@ -53,9 +48,7 @@ final class MoeFeedForward {
                 System.arraycopy(ye, j * hidden, expertOut, slots[j] * hidden, hidden);
             }
         }
-        if (loadListener != null) {
-            loadListener.onRouted(layer, counts);
-        }
+        load.add(layer, counts);
 
         // Weighted sum in selection order, as llama.cpp adds its expert views.
         float[] out = new float[n * hidden];
