@@ -2,6 +2,7 @@ package io.moeoperator.server.chat;
 
 import com.hubspot.jinjava.Jinjava;
 import com.hubspot.jinjava.JinjavaConfig;
+import com.hubspot.jinjava.LegacyOverrides;
 import com.hubspot.jinjava.interpret.RenderResult;
 import com.hubspot.jinjava.interpret.TemplateError;
 import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
@@ -39,6 +40,23 @@ public final class ChatTemplate {
 
     private static final long MAX_OUTPUT_CHARS = 64L << 20;
 
+    /**
+     * Jinjava's defaults differ from Python's Jinja2 in ways chat templates notice: without these,
+     * {@code {{- ...}}} does not strip whitespace, iterating a dict does not give its keys, and
+     * lists print as {@code [a, b]} rather than {@code ['a', 'b']}. (Its "natural operator
+     * precedence" is left off: it reads the ubiquitous {@code not x is defined} as
+     * {@code (not x) is defined}.)
+     */
+    private static final LegacyOverrides PYTHON_JINJA = LegacyOverrides.newBuilder()
+            .withUseTrimmingForNotesAndExpressions(true)
+            .withParseWhitespaceControlStrictly(true)
+            .withEvaluateMapKeys(true)
+            .withIterateOverMapKeys(true)
+            .withKeepNullableLoopValues(true)
+            .withHandleBackslashInQuotesOnly(true)
+            .withUsePyishObjectMapper(true)
+            .build();
+
     private final Jinjava jinjava;
     private final String template;
     private final String source;
@@ -51,6 +69,7 @@ public final class ChatTemplate {
         this.bosToken = bosToken;
         this.eosToken = eosToken;
         this.jinjava = new Jinjava(JinjavaConfig.newBuilder()
+                .withLegacyOverrides(PYTHON_JINJA)
                 .withTrimBlocks(true)
                 .withLstripBlocks(true)
                 .withMaxOutputSize(MAX_OUTPUT_CHARS)
@@ -59,13 +78,19 @@ public final class ChatTemplate {
                 new ELFunctionDefinition("", "raise_exception", ChatTemplate.class, "raiseException", String.class));
     }
 
-    /**
-     * A template from the model file or the operator; it must render a one-message conversation,
-     * so a broken template stops start-up instead of failing every chat request.
-     */
+    /** A template from the model file or the operator, with the model's BOS and EOS text. */
     public static ChatTemplate of(String template, String source, BpeTokenizer tokenizer) {
-        ChatTemplate t = new ChatTemplate(template, source, tokenText(tokenizer, tokenizer.bosId()),
-                tokenText(tokenizer, tokenizer.eosId()));
+        return of(template, source, tokenText(tokenizer, tokenizer.bosId()), tokenText(tokenizer, tokenizer.eosId()));
+    }
+
+    /**
+     * The template must render a one-message conversation, so a broken template stops start-up
+     * instead of failing every chat request.
+     *
+     * @throws ModelLoadException when it does not
+     */
+    public static ChatTemplate of(String template, String source, String bosToken, String eosToken) {
+        ChatTemplate t = new ChatTemplate(template, source, bosToken, eosToken);
         try {
             t.render(List.of(Map.of("role", "user", "content", "Hello")), true);
         } catch (ChatTemplateException e) {

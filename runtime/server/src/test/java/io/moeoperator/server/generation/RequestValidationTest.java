@@ -1,0 +1,91 @@
+package io.moeoperator.server.generation;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.moeoperator.server.api.ApiException;
+import io.moeoperator.server.api.CompletionRequest;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class RequestValidationTest {
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    static CompletionRequest request(Integer maxTokens, Double temperature, Double topP, Integer topK, String stopJson) {
+        JsonNode stop;
+        try {
+            stop = stopJson == null ? null : JSON.readTree(stopJson);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+        return new CompletionRequest("m", null, maxTokens, temperature, topP, topK, 7L, stop, null, true, null,
+                null, null, null, null, null, null);
+    }
+
+    static ApiException refused(CompletionRequest r) {
+        return assertThrows(ApiException.class, () -> {
+            RequestValidation.checkSampling(r);
+            RequestValidation.options(r, "prompt", 10, 100, 16);
+        });
+    }
+
+    @Test
+    void defaultsFollowOpenAi() {
+        GenerationOptions o = RequestValidation.options(request(null, null, null, null, null), "prompt", 10, 100, 16);
+        assertEquals(16, o.maxTokens());
+        assertEquals(1f, o.sampling().temperature());
+        assertEquals(1f, o.sampling().topP());
+        assertEquals(List.of(), o.stops());
+    }
+
+    @Test
+    void defaultBudgetShrinksToTheContextLeft() {
+        assertEquals(5, RequestValidation.options(request(null, null, null, null, null), "prompt", 95, 100, 16).maxTokens());
+    }
+
+    @Test
+    void stopIsAStringOrAList() {
+        assertEquals(List.of("a"), RequestValidation.options(request(3, 0.0, null, null, "\"a\""), "prompt", 1, 100, 16).stops());
+        assertEquals(List.of("a", "b"),
+                RequestValidation.options(request(3, 0.0, null, null, "[\"a\",\"b\"]"), "prompt", 1, 100, 16).stops());
+        assertEquals("stop", param(refused(request(3, 0.0, null, null, "[1]"))));
+        assertEquals("stop", param(refused(request(3, 0.0, null, null, "{}"))));
+        assertEquals("stop", param(refused(request(3, 0.0, null, null, "\"\""))));
+    }
+
+    @Test
+    void badValuesNameTheirField() {
+        assertEquals("temperature", param(refused(request(3, 2.5, null, null, null))));
+        assertEquals("temperature", param(refused(request(3, -0.1, null, null, null))));
+        assertEquals("top_p", param(refused(request(3, null, 0.0, null, null))));
+        assertEquals("top_k", param(refused(request(3, null, null, -2, null))));
+        assertEquals("max_tokens", param(refused(request(0, null, null, null, null))));
+        ApiException tooLong = refused(request(91, null, null, null, null));
+        assertEquals("max_tokens", param(tooLong));
+        assertTrue(tooLong.getMessage().contains("at most 90"), tooLong.getMessage());
+    }
+
+    @Test
+    void aPromptThatFillsTheContextIsRefused() {
+        ApiException e = assertThrows(ApiException.class,
+                () -> RequestValidation.options(request(null, null, null, null, null), "prompt", 100, 100, 16));
+        assertEquals("prompt", param(e));
+        assertEquals("context_length_exceeded", e.body().error().code());
+    }
+
+    @Test
+    void unknownModelIsNamed() {
+        ApiException e = assertThrows(ApiException.class, () -> RequestValidation.requireModel("gpt-4", "tiny"));
+        assertEquals(400, e.status());
+        assertEquals("model_not_found", e.body().error().code());
+        assertTrue(e.getMessage().contains("gpt-4") && e.getMessage().contains("tiny"));
+    }
+
+    private static String param(ApiException e) {
+        assertEquals(400, e.status());
+        return e.body().error().param();
+    }
+}
