@@ -2,6 +2,7 @@ package io.moeoperator.server.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import io.moeoperator.server.metrics.ServingMetrics;
 import io.vertx.core.http.HttpServerRequest;
 import jakarta.ws.rs.WebApplicationException;
@@ -34,6 +35,15 @@ public class ErrorMappers {
     /** Malformed JSON, or a field of the wrong type (a string for max_tokens, a number too large). */
     @ServerExceptionMapper
     public Response json(JsonProcessingException e, HttpServerRequest request) {
+        return respond(fromJson(e), request);
+    }
+
+    /**
+     * A field of the wrong type or shape. Mapped on its own because mappers are chosen by the
+     * closest exception type, and Quarkus's own one for this type answers with an empty body.
+     */
+    @ServerExceptionMapper
+    public Response mismatch(MismatchedInputException e, HttpServerRequest request) {
         return respond(fromJson(e), request);
     }
 

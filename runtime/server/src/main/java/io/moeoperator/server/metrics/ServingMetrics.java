@@ -37,6 +37,8 @@ public class ServingMetrics {
     private final Timer timeToFirstToken;
     private final Timer interTokenLatency;
     private final Timer e2eLatency;
+    /** Held here because meters keep only weak references to the objects they read. */
+    private StatsSnapshot stats;
 
     ServingMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -59,7 +61,7 @@ public class ServingMetrics {
     /** After the model is loaded (ServedModel observes start-up earlier): its shape sizes the expert counters. */
     void registerEngineMeters(@Observes @Priority(Interceptor.Priority.APPLICATION + 1000) StartupEvent event,
                               ServedModel model) {
-        StatsSnapshot stats = new StatsSnapshot(() -> model.engine().stats());
+        stats = new StatsSnapshot(() -> model.engine().stats());
         Gauge.builder("moe.requests.waiting", stats, s -> s.get().waiting())
                 .description("Requests queued for a slot").register(registry);
         Gauge.builder("moe.requests.running", stats, s -> s.get().running())

@@ -1,0 +1,48 @@
+package io.moeoperator.server.it;
+
+import io.moeoperator.engine.synth.SynthSpec;
+import io.moeoperator.engine.synth.SyntheticModelWriter;
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * The model the integration tests serve: a small seeded deepseek2 file (one dense and two MoE
+ * layers), written afresh once per test JVM so it always matches the current writer.
+ */
+public class SyntheticModelResource implements QuarkusTestResourceLifecycleManager {
+    static final int CONTEXT = 1024;
+    static final SynthSpec SPEC = SynthSpec.builder().vocabSize(384).hidden(64).numLayers(3).numHeads(4)
+            .qLoraRank(32).kvLoraRank(32).qkNope(16).qkRope(16).vHead(16).ffDense(128).ffExpert(32)
+            .numExperts(8).numExpertsUsed(2).numSharedExperts(1).numDenseLeading(1).contextLength(CONTEXT)
+            .logitScale(4f).seed(3).build();
+    static final Path PATH = Path.of("target", "it-models", "server-tiny.gguf").toAbsolutePath();
+    /** The id the server gives the model: its file name without .gguf. */
+    static final String MODEL_ID = "server-tiny";
+
+    private static boolean written;
+
+    static synchronized Path model() {
+        if (!written) {
+            try {
+                Files.createDirectories(PATH.getParent());
+                SyntheticModelWriter.write(SPEC, PATH);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            written = true;
+        }
+        return PATH;
+    }
+
+    @Override
+    public Map<String, String> start() {
+        return Map.of("moe.model", model().toString(), "moe.threads", "2");
+    }
+
+    @Override
+    public void stop() {}
+}
