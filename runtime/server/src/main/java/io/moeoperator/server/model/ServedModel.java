@@ -2,6 +2,7 @@ package io.moeoperator.server.model;
 
 import io.moeoperator.engine.exec.Engine;
 import io.moeoperator.engine.exec.LoadedModel;
+import io.moeoperator.engine.gguf.GgufException;
 import io.moeoperator.engine.gguf.GgufFile;
 import io.moeoperator.engine.model.ModelConfig;
 import io.moeoperator.engine.tokenizer.BpeTokenizer;
@@ -20,7 +21,8 @@ import org.jboss.logging.Logger;
 
 /**
  * The one model this server serves: loaded at start-up (a model that is missing or does not load
- * stops the server with a message saying why), with its engine, tokenizer and chat template.
+ * stops the server, and Quarkus prints the {@link ModelLoadException}'s message saying why), with
+ * its engine, tokenizer and chat template.
  */
 @ApplicationScoped
 public class ServedModel {
@@ -40,8 +42,8 @@ public class ServedModel {
     void onStart(@Observes StartupEvent event) {
         Path path = config.model().toAbsolutePath();
         if (!Files.isRegularFile(path)) {
-            throw fail(new ModelLoadException("model file " + path + " does not exist or is not a file;"
-                    + " pass --model PATH (or set MOE_MODEL) to a GGUF file"));
+            throw new ModelLoadException("model file " + path + " does not exist or is not a file;"
+                    + " pass --model PATH (or set MOE_MODEL) to a GGUF file");
         }
         int threads = config.threads().orElse(Runtime.getRuntime().availableProcessors());
         LOG.infof("Loading model %s with %d threads", path, threads);
@@ -50,15 +52,15 @@ public class ServedModel {
         LoadedModel model;
         try {
             model = LoadedModel.open(path, threads);
-        } catch (RuntimeException e) {
-            throw fail(new ModelLoadException("model file " + path + " could not be loaded: " + e.getMessage(), e));
+        } catch (GgufException | IllegalArgumentException e) {
+            throw cannotLoad(path, e);
         }
         Engine engine;
         try {
             engine = Engine.start(model, config.engine().toEngineConfig());
         } catch (RuntimeException e) {
             model.close();
-            throw fail(new ModelLoadException("model file " + path + ": the engine did not start: " + e.getMessage(), e));
+            throw new ModelLoadException("model file " + path + ": the engine did not start: " + e.getMessage(), e);
         }
         try {
             ChatTemplate template = chatTemplate(ggufTemplate, engine.tokenizer());
@@ -70,7 +72,7 @@ public class ServedModel {
                     template.source(), (System.nanoTime() - t0) / 1_000_000);
         } catch (RuntimeException e) {
             engine.close();
-            throw fail(e instanceof ModelLoadException m ? m : new ModelLoadException(e.getMessage(), e));
+            throw e instanceof ModelLoadException m ? m : new ModelLoadException(e.getMessage(), e);
         }
     }
 
@@ -137,8 +139,8 @@ public class ServedModel {
     private static Optional<String> readChatTemplate(Path path) {
         try (GgufFile file = GgufFile.open(path)) {
             return file.metadata().findString(CHAT_TEMPLATE_KEY);
-        } catch (RuntimeException e) {
-            throw fail(new ModelLoadException("model file " + path + " could not be loaded: " + e.getMessage(), e));
+        } catch (GgufException e) {
+            throw cannotLoad(path, e);
         }
     }
 
@@ -147,9 +149,10 @@ public class ServedModel {
         return name.endsWith(".gguf") ? name.substring(0, name.length() - ".gguf".length()) : name;
     }
 
-    /** One clear line in the log, whatever Quarkus then prints about the failed start. */
-    private static ModelLoadException fail(ModelLoadException e) {
-        LOG.error(e.getMessage());
-        return e;
+    /** A fault of the file (GGUF errors name it themselves). */
+    private static ModelLoadException cannotLoad(Path path, RuntimeException e) {
+        String what = e.getMessage().startsWith("model file ") ? e.getMessage() : path + ": " + e.getMessage();
+        return new ModelLoadException("cannot load the model: " + what);
     }
+
 }

@@ -1,0 +1,109 @@
+package io.moeoperator.server.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** {@code bin/moe serve} run as a user runs it: flags, start-up failures, a real start. */
+class ServeCommandIT {
+    static final Path ROOT = Path.of("").toAbsolutePath().getParent().getParent();
+    static final Path OUT = Path.of("target", "serve-it").toAbsolutePath();
+
+    record Run(int exit, String out, String err) {}
+
+    static Process start(String... args) throws IOException {
+        Files.createDirectories(OUT);
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ROOT.resolve("bin/moe").toString());
+        cmd.add("serve");
+        cmd.addAll(Arrays.asList(args));
+        return new ProcessBuilder(cmd).redirectOutput(OUT.resolve("out.txt").toFile())
+                .redirectError(OUT.resolve("err.txt").toFile()).start();
+    }
+
+    static Run run(String... args) throws Exception {
+        Process p = start(args);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "bin/moe serve " + String.join(" ", args) + " did not exit");
+        Thread.sleep(200); // bin/moe filters stderr through a pipe that may finish just after the JVM
+        return new Run(p.exitValue(), Files.readString(OUT.resolve("out.txt"), StandardCharsets.UTF_8),
+                Files.readString(OUT.resolve("err.txt"), StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void helpListsTheFlags() throws Exception {
+        Run r = run("--help");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("--model PATH") && r.out().contains("--api-key KEY"), r.out());
+    }
+
+    @Test
+    void anUnknownFlagIsNamed() throws Exception {
+        Run r = run("--model", "x.gguf", "--prot", "8000");
+        assertEquals(2, r.exit());
+        assertTrue(r.err().contains("unknown option '--prot'"), r.err());
+    }
+
+    @Test
+    void aMissingModelStopsStartUpWithAClearMessage() throws Exception {
+        Run r = run("--model", OUT.resolve("no-such-model.gguf").toString(), "--port", "0");
+        assertTrue(r.exit() != 0, "exit code " + r.exit());
+        String expected = "model file " + OUT.resolve("no-such-model.gguf") + " does not exist";
+        assertTrue(r.err().contains(expected), "stderr: " + r.err());
+        assertTrue(!r.err().contains("\tat "), "no stack trace for a missing file: " + r.err());
+    }
+
+    @Test
+    void aFileThatIsNotAModelStopsStartUp() throws Exception {
+        Path junk = OUT.resolve("junk.gguf");
+        Files.createDirectories(OUT);
+        Files.writeString(junk, "not a model");
+        Run r = run("--model", junk.toString(), "--port", "0");
+        assertTrue(r.exit() != 0, "exit code " + r.exit());
+        assertTrue(r.err().contains("cannot load the model: model file junk.gguf: not a GGUF file"), r.err());
+    }
+
+    @Test
+    void servesWithTheGivenPortKeyAndName() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        Process p = start("--model", SyntheticModelResource.model().toString(), "--port", Integer.toString(port),
+                "--host", "127.0.0.1", "--api-key", "k", "--served-model-name", "tiny", "--max-num-seqs", "2",
+                "--kv-cache-memory", "64M");
+        try {
+            URI base = URI.create("http://127.0.0.1:" + port + "/");
+            Http anonymous = new Http(base, null);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            while (!isReady(anonymous)) {
+                assertTrue(p.isAlive(), "the server exited: " + Files.readString(OUT.resolve("err.txt")));
+                assertTrue(System.nanoTime() < deadline, "not ready within 90 s");
+                Thread.sleep(200);
+            }
+            assertEquals("tiny", new Http(base, "k").get("/v1/models").json().get("data").get(0).get("id").asText());
+            anonymous.get("/v1/models").error(401);
+        } finally {
+            p.destroy(); // SIGTERM: Quarkus shuts down and stops the engine
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS), "the server did not stop on SIGTERM");
+        }
+    }
+
+    private static boolean isReady(Http http) {
+        try {
+            return http.get("/q/health/ready").status() == 200;
+        } catch (AssertionError connectionRefused) {
+            return false;
+        }
+    }
+}
