@@ -43,6 +43,11 @@ public class ApiException extends RuntimeException {
                 Map.of("Retry-After", Integer.toString(retryAfterSeconds)));
     }
 
+    /** The engine no longer takes requests: the server is shutting down. */
+    public static ApiException unavailable(String message) {
+        return new ApiException(503, "server_error", message, null, "shutting_down", Map.of());
+    }
+
     public int status() {
         return status;
     }

@@ -39,7 +39,8 @@ public class Generations {
      * error before any response is sent.
      *
      * @param arrivalNanos when the HTTP request arrived (System.nanoTime), for latency metrics
-     * @throws ApiException 429 when the queue is full, 400 when the engine refuses the request
+     * @throws ApiException 429 when the queue is full, 400 when the engine refuses the request, 503
+     *                      when it has shut down
      */
     public Multi<GenerationEvent> start(String reqId, int[] promptTokens, GenerationOptions options, long arrivalNanos) {
         UnicastProcessor<EngineEvent> events = UnicastProcessor.create();
@@ -52,6 +53,8 @@ public class Generations {
             throw ApiException.busy(e.getMessage(), retryAfterSeconds);
         } catch (IllegalArgumentException e) {
             throw ApiException.badRequest(null, e.getMessage());
+        } catch (IllegalStateException e) {
+            throw ApiException.unavailable(e.getMessage());
         }
         metrics.promptTokens(promptTokens.length);
         RequestStream stream = new RequestStream(model.tokenizer(), options.stops(), promptTokens.length,

@@ -116,6 +116,33 @@ class ConcurrencyIT {
         assertEquals(cancelledBefore + 1, http().metric("moe_request_failure_total", "reason=\"cancelled\""));
     }
 
+    @Test
+    void aClientThatGivesUpOnAWholeResponseFreesItsCacheToo() throws Exception {
+        String prompt = longRunningPrompt();
+        double cancelledBefore = http().metric("moe_request_failure_total", "reason=\"cancelled\"");
+        String body = "{\"model\":\"" + MODEL + "\",\"prompt\":\"" + prompt + "\",\"max_tokens\":900,"
+                + "\"temperature\":0}";
+        try (Socket socket = new Socket(base.getHost(), base.getPort())) {
+            OutputStream out = socket.getOutputStream();
+            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            out.write(("POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + bytes.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(bytes);
+            out.flush();
+            long until = System.nanoTime() + 5_000_000_000L;
+            while (System.nanoTime() < until && http().metric("moe_requests_running") == 0) {
+                Thread.sleep(50);
+            }
+            assertEquals(1.0, http().metric("moe_requests_running"), "the request is being generated");
+        } // gone before the (single, final) JSON document is written
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (System.nanoTime() < deadline && http().metric("moe_kv_cache_usage_ratio") > 0) {
+            Thread.sleep(50);
+        }
+        assertEquals(0.0, http().metric("moe_kv_cache_usage_ratio"));
+        assertEquals(cancelledBefore + 1, http().metric("moe_request_failure_total", "reason=\"cancelled\""));
+    }
+
     /** A prompt whose greedy continuation does not end early (random weights may emit EOS). */
     private String longRunningPrompt() {
         for (String prompt : PROMPTS) {
