@@ -17,11 +17,21 @@ final class MlaAttention {
     private final ModelConfig c;
     private final TensorOps ops;
     private final Rope rope;
+    private final int qkHead;   // qkNope + qkRope per head
+    private final int qOut;     // numHeads * qkHead: one token's queries
+    private final int lora;     // kvLoraRank: one cached latent
+    private final int ropeDims; // qkRope: one cached rotary key
+    private final int nope;     // qkNope
 
     MlaAttention(ModelConfig c, TensorOps ops, Rope rope) {
         this.c = c;
         this.ops = ops;
         this.rope = rope;
+        this.qkHead = c.qkHead();
+        this.qOut = c.numHeads() * qkHead;
+        this.lora = c.kvLoraRank();
+        this.ropeDims = c.qkRope();
+        this.nope = c.qkNope();
     }
 
     /**
@@ -30,12 +40,6 @@ final class MlaAttention {
      */
     float[] forward(LayerWeights w, int layer, float[] xn, ForwardBatch batch) {
         int n = batch.numTokens();
-        int qkHead = c.qkHead();
-        int qOut = c.numHeads() * qkHead;
-        int lora = c.kvLoraRank();
-        int ropeDims = c.qkRope();
-        int nope = c.qkNope();
-
         float[] q = queries(w, xn, n);                 // (n, numHeads * qkHead)
         float[] kv = new float[n * (lora + ropeDims)];  // (n, kvLora + qkRope)
         ops.matmul(w.kvAMqa(), xn, kv, n);
@@ -87,11 +91,6 @@ final class MlaAttention {
     /** One head for every token of the batch: writes (n, vHead) into its slice of {@code heads}. */
     private void attendHead(LayerWeights w, int layer, int h, float[] q, ForwardBatch batch, float[] heads) {
         int n = batch.numTokens();
-        int qkHead = c.qkHead();
-        int qOut = c.numHeads() * qkHead;
-        int lora = c.kvLoraRank();
-        int ropeDims = c.qkRope();
-        int nope = c.qkNope();
         float kqScale = c.kqScale();
         float[] qNope = new float[n * nope];          // (n, qkNope)
         float[] qLatent = new float[n * lora];        // (n, kvLora)
