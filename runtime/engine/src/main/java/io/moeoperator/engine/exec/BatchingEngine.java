@@ -122,6 +122,11 @@ final class BatchingEngine implements Engine {
     }
 
     @Override
+    public boolean isAlive() {
+        return !closed && stepThread.isAlive();
+    }
+
+    @Override
     public ModelConfig config() {
         return model.config();
     }

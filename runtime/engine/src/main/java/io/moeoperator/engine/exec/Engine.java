@@ -5,7 +5,7 @@ import io.moeoperator.engine.tokenizer.BpeTokenizer;
 
 /**
  * The serving engine: accepts requests from any thread and runs them with continuous batching on
- * its own step thread. (Implementation in progress: this interface is the contract the server uses.)
+ * its own step thread. This interface is the contract the server uses.
  */
 public interface Engine extends AutoCloseable {
 
@@ -17,11 +17,15 @@ public interface Engine extends AutoCloseable {
     /**
      * Queues a request. Fails at once with {@link IllegalArgumentException} when the prompt plus
      * {@code maxTokens} cannot fit the model's context or the KV-cache pool, and with
-     * {@link EngineFullException} when too many requests wait.
+     * {@link EngineFullException} when too many requests wait, and with {@link IllegalStateException}
+     * after {@link #close()}.
      */
     RequestHandle submit(GenerationRequest request, GenerationListener listener);
 
     EngineStats stats();
+
+    /** Whether the step thread runs (false after {@link #close()} or if it died): a liveness signal. */
+    boolean isAlive();
 
     ModelConfig config();
 

@@ -1,6 +1,7 @@
 package io.moeoperator.engine.exec;
 
 import io.moeoperator.engine.gguf.GgufFile;
+import io.moeoperator.engine.gguf.GgufMetadata;
 import io.moeoperator.engine.kernel.TensorOps;
 import io.moeoperator.engine.kernel.VectorOps;
 import io.moeoperator.engine.model.DeepSeek2Model;
@@ -43,6 +44,11 @@ public final class LoadedModel implements AutoCloseable {
 
     public BpeTokenizer tokenizer() {
         return tokenizer;
+    }
+
+    /** The file's metadata (e.g. {@code tokenizer.chat_template}). */
+    public GgufMetadata metadata() {
+        return file.metadata();
     }
 
     public TensorOps ops() {

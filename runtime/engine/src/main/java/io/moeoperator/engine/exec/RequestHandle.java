@@ -4,7 +4,8 @@ package io.moeoperator.engine.exec;
 public interface RequestHandle {
     /**
      * Stops the request and frees its cache at the next step; the listener then gets
-     * {@code onComplete(CANCELLED, ...)}. Safe from any thread, idempotent.
+     * {@code onComplete(CANCELLED, ...)}. Safe from any thread, idempotent, and a no-op once the
+     * request has finished.
      */
     void cancel();
 }

@@ -3,7 +3,6 @@ package io.moeoperator.server.model;
 import io.moeoperator.engine.exec.Engine;
 import io.moeoperator.engine.exec.LoadedModel;
 import io.moeoperator.engine.gguf.GgufException;
-import io.moeoperator.engine.gguf.GgufFile;
 import io.moeoperator.engine.model.ModelConfig;
 import io.moeoperator.engine.tokenizer.BpeTokenizer;
 import io.moeoperator.server.chat.ChatTemplate;
@@ -48,7 +47,6 @@ public class ServedModel {
         int threads = config.threads().orElse(Runtime.getRuntime().availableProcessors());
         LOG.infof("Loading model %s with %d threads", path, threads);
         long t0 = System.nanoTime();
-        Optional<String> ggufTemplate = readChatTemplate(path);
         LoadedModel model;
         try {
             model = LoadedModel.open(path, threads);
@@ -63,6 +61,7 @@ public class ServedModel {
             throw new ModelLoadException("model file " + path + ": the engine did not start: " + e.getMessage(), e);
         }
         try {
+            Optional<String> ggufTemplate = model.metadata().findString(CHAT_TEMPLATE_KEY);
             ChatTemplate template = chatTemplate(ggufTemplate, engine.tokenizer());
             String id = config.servedModelName().orElse(defaultId(path));
             loaded = new Loaded(id, engine, template, Instant.now().getEpochSecond());
@@ -87,6 +86,12 @@ public class ServedModel {
 
     public boolean isLoaded() {
         return loaded != null;
+    }
+
+    /** Not loaded yet counts as alive (start-up has its own probe); afterwards the engine must run. */
+    public boolean isEngineAlive() {
+        Loaded l = loaded;
+        return l == null || l.engine().isAlive();
     }
 
     /** The model id clients name in requests. */
@@ -133,15 +138,6 @@ public class ServedModel {
         }
         return ggufTemplate.map(t -> ChatTemplate.of(t, "the model's", tokenizer))
                 .orElseGet(() -> ChatTemplate.fallback(tokenizer));
-    }
-
-    /** The template is metadata that LoadedModel does not expose; reading it maps the header only. */
-    private static Optional<String> readChatTemplate(Path path) {
-        try (GgufFile file = GgufFile.open(path)) {
-            return file.metadata().findString(CHAT_TEMPLATE_KEY);
-        } catch (GgufException e) {
-            throw cannotLoad(path, e);
-        }
     }
 
     private static String defaultId(Path path) {
