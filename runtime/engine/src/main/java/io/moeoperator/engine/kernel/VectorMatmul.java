@@ -14,7 +14,8 @@ import java.util.Arrays;
  * tile before the next row is read (rows outer, tokens inner, in 4x4 register tiles of
  * {@link TokenDots}), so unpacking is paid per row, not per row and token; Q8_0/Q4_0 then multiply the
  * dequantized weights with the dequantized Q8_0 activations in F32, which rounds like the reference.
- * Both paths quantize activations exactly as ggml does.
+ * Both paths quantize activations exactly as ggml does. For F32, F16 and BF16 both paths form each
+ * (row, token) sum in one order ({@link TokenDots}), so a token's result does not depend on the batch.
  */
 final class VectorMatmul {
     /**
@@ -72,14 +73,14 @@ final class VectorMatmul {
         return switch (w.type()) {
             case F32 -> (r0, r1) -> {
                 for (int o = r0; o < r1; o++) {
-                    out[o] = FloatRowDots.f32(data, o * rowBytes, x, 0, cols);
+                    out[o] = FloatRowDots.f32(data, o * rowBytes, x, cols);
                 }
             };
             case BF16 -> {
                 float[] xb = rounded(GgmlType.BF16, x, cols);
                 yield (r0, r1) -> {
                     for (int o = r0; o < r1; o++) {
-                        out[o] = FloatRowDots.bf16(data, o * rowBytes, xb, 0, cols);
+                        out[o] = FloatRowDots.bf16(data, o * rowBytes, xb, cols);
                     }
                 };
             }
@@ -87,7 +88,7 @@ final class VectorMatmul {
                 float[] xh = rounded(GgmlType.F16, x, cols);
                 yield (r0, r1) -> {
                     for (int o = r0; o < r1; o++) {
-                        out[o] = FloatRowDots.f16(data, o * rowBytes, xh, 0, cols);
+                        out[o] = FloatRowDots.f16(data, o * rowBytes, xh, cols);
                     }
                 };
             }
