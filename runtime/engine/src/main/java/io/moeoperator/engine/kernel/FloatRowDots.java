@@ -11,9 +11,10 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Dot products of one weight row stored as F32, F16 or BF16 with a float activation row: the inner
- * loops of {@link VectorOps#matmul}. Weights are read straight from the (mapped) segment and widened to
- * F32 in registers, so a row costs one pass over its bytes.
+ * Dot products of weight rows stored as F32, F16 or BF16 with one float activation row: the one-token
+ * matmul path. Weights are read straight from the (mapped) segment and widened to F32 in registers, so
+ * a row costs one pass over its bytes. Each row's sum is formed exactly as {@link TokenDots} forms it
+ * from decoded rows, so a token's result does not depend on the path.
  */
 final class FloatRowDots {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -28,59 +29,71 @@ final class FloatRowDots {
 
     private FloatRowDots() {}
 
-    /** {@code sum_i w[i] * x[xOff + i]} for the F32 row at byte {@code wOff}. */
-    static float f32(MemorySegment w, long wOff, float[] x, int xOff, int n) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        int i = xOff;
-        long vecEnd = wOff + 4L * (n - n % (2 * L));
-        // Two FMA chains hide the FMA latency. The loop counts bytes in a long on purpose: C2 then
-        // leaves it un-unrolled, so the weight loads issue in ascending address order. The unrolled
-        // int-counted form it makes otherwise interleaves them descending within each unrolled step,
-        // which on cold memory ran at ~9 GB/s against ~20 GB/s for this form (MatmulBench, Zen 4).
-        for (long at = wOff; at < vecEnd; at += 8L * L, i += 2 * L) {
-            a0 = FloatVector.fromMemorySegment(F, w, at, LE).fma(FloatVector.fromArray(F, x, i), a0);
-            a1 = FloatVector.fromMemorySegment(F, w, at + 4L * L, LE).fma(FloatVector.fromArray(F, x, i + L), a1);
+    /**
+     * {@code sum_i w[i] * x[i]} for the F32 row at byte {@code wOff}, in the order of {@link TokenDots}:
+     * one FMA chain over whole vectors, {@link LaneSums}, then the remaining elements one by one.
+     *
+     * <p>One chain is latency-bound at one FMA per 4 cycles, 16 bytes a cycle of F32 (8 of F16), which
+     * is still above what one core streams from memory (~20 GB/s cold). Four rows at a time (four
+     * chains) ran faster hot but at half the speed cold for 2 KB rows: two rows in one 4 KB page, read
+     * alternately, no longer looked like a stream to the prefetcher (MatmulBench, Zen 4).
+     */
+    static float f32(MemorySegment w, long wOff, float[] x, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        long vecEnd = wOff + 4L * (n - n % L);
+        int i = 0;
+        // The loop counts bytes in a long on purpose: C2 then leaves it un-unrolled, so the weight loads
+        // issue in ascending address order. The unrolled int-counted form it makes otherwise interleaves
+        // them descending within each unrolled step, which on cold memory ran at ~9 GB/s against ~20 GB/s
+        // for this form (MatmulBench, Zen 4).
+        for (long at = wOff; at < vecEnd; at += 4L * L, i += L) {
+            acc = FloatVector.fromMemorySegment(F, w, at, LE).fma(FloatVector.fromArray(F, x, i), acc);
         }
-        float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
-        for (long at = vecEnd; i < xOff + n; at += 4, i++) {
-            sum += w.get(F32_LE, at) * x[i];
-        }
-        return sum;
+        return f32Tail(LaneSums.sum(acc), w, wOff, x, i, n);
     }
 
     /** As {@link #f32} for an F16 row; {@code x} should already be rounded to F16 (ggml does). */
-    static float f16(MemorySegment w, long wOff, float[] x, int xOff, int n) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        int i = xOff;
-        long vecEnd = wOff + 2L * (n - n % (2 * L));
+    static float f16(MemorySegment w, long wOff, float[] x, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        long vecEnd = wOff + 2L * (n - n % L);
+        int i = 0;
         // Shaped as f32 (see there), with the halves widened in registers.
-        for (long at = wOff; at < vecEnd; at += 4L * L, i += 2 * L) {
-            a0 = halfToFloat(ShortVector.fromMemorySegment(H, w, at, LE)).fma(FloatVector.fromArray(F, x, i), a0);
-            a1 = halfToFloat(ShortVector.fromMemorySegment(H, w, at + 2L * L, LE)).fma(FloatVector.fromArray(F, x, i + L), a1);
+        for (long at = wOff; at < vecEnd; at += 2L * L, i += L) {
+            acc = halfToFloat(ShortVector.fromMemorySegment(H, w, at, LE)).fma(FloatVector.fromArray(F, x, i), acc);
         }
-        float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
-        for (long at = vecEnd; i < xOff + n; at += 2, i++) {
-            sum += Float.float16ToFloat(w.get(I16_LE, at)) * x[i];
+        return f16Tail(LaneSums.sum(acc), w, wOff, x, i, n);
+    }
+
+    /** As {@link #f32} for a BF16 row; {@code x} should already be rounded to BF16 (ggml does). */
+    static float bf16(MemorySegment w, long wOff, float[] x, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        long vecEnd = wOff + 2L * (n - n % L);
+        int i = 0;
+        // Shaped as f32 (see there); a BF16 is the top half of an F32, so widening is a shift.
+        for (long at = wOff; at < vecEnd; at += 2L * L, i += L) {
+            acc = bf16ToFloat(ShortVector.fromMemorySegment(H, w, at, LE)).fma(FloatVector.fromArray(F, x, i), acc);
+        }
+        return bf16Tail(LaneSums.sum(acc), w, wOff, x, i, n);
+    }
+
+    /** {@code sum} plus the products of elements {@code [from, n)} of the row at {@code rowAt}, in order. */
+    private static float f32Tail(float sum, MemorySegment w, long rowAt, float[] x, int from, int n) {
+        for (int j = from; j < n; j++) {
+            sum += w.get(F32_LE, rowAt + 4L * j) * x[j];
         }
         return sum;
     }
 
-    /** As {@link #f32} for a BF16 row; {@code x} should already be rounded to BF16 (ggml does). */
-    static float bf16(MemorySegment w, long wOff, float[] x, int xOff, int n) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        int i = xOff;
-        long vecEnd = wOff + 2L * (n - n % (2 * L));
-        // Shaped as f32 (see there); a BF16 is the top half of an F32, so widening is a shift.
-        for (long at = wOff; at < vecEnd; at += 4L * L, i += 2 * L) {
-            a0 = bf16ToFloat(ShortVector.fromMemorySegment(H, w, at, LE)).fma(FloatVector.fromArray(F, x, i), a0);
-            a1 = bf16ToFloat(ShortVector.fromMemorySegment(H, w, at + 2L * L, LE)).fma(FloatVector.fromArray(F, x, i + L), a1);
+    private static float f16Tail(float sum, MemorySegment w, long rowAt, float[] x, int from, int n) {
+        for (int j = from; j < n; j++) {
+            sum += Float.float16ToFloat(w.get(I16_LE, rowAt + 2L * j)) * x[j];
         }
-        float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
-        for (long at = vecEnd; i < xOff + n; at += 2, i++) {
-            sum += Float.intBitsToFloat(w.get(I16_LE, at) << 16) * x[i];
+        return sum;
+    }
+
+    private static float bf16Tail(float sum, MemorySegment w, long rowAt, float[] x, int from, int n) {
+        for (int j = from; j < n; j++) {
+            sum += Float.intBitsToFloat(w.get(I16_LE, rowAt + 2L * j) << 16) * x[j];
         }
         return sum;
     }

@@ -73,12 +73,30 @@ final class Q8Activations {
         return (IntVector) v.add(RINT_SHIFT).sub(RINT_SHIFT).convert(VectorOperators.F2I, 0);
     }
 
-    /** {@code d * q} per value, the product rounded to F32 as {@code GgmlCodec.decode(Q8_0)} does. */
-    float[] dequantize() {
-        float[] x = new float[q.length];
-        for (int i = 0; i < q.length; i++) {
-            x[i] = d[i / BLOCK] * q[i];
+    /** Quants as floats and scales of tokens in {@link QuantTokenDots}' layout, one row per token. */
+    record TokenRows(float[] q, float[] d) {}
+
+    /**
+     * The quants as floats and the block scales in {@link QuantTokenDots}' transposed layout, for tokens
+     * of {@code cols} values each (a multiple of 32). Element by element: this runs once per matmul, over
+     * the activations only.
+     */
+    TokenRows tokenRows(int cols) {
+        int numBlocks = cols / BLOCK;
+        int numTokens = q.length / cols;
+        int qn = QuantTokenDots.quantFloats(numBlocks);
+        int dn = QuantTokenDots.scaleFloats(numBlocks);
+        float[] fq = new float[numTokens * qn];
+        float[] fd = new float[numTokens * dn];
+        for (int t = 0; t < numTokens; t++) {
+            for (int b = 0; b < numBlocks; b++) {
+                int block = t * numBlocks + b;
+                fd[t * dn + QuantTokenDots.scaleAt(b)] = d[block];
+                for (int e = 0; e < BLOCK; e++) {
+                    fq[t * qn + QuantTokenDots.quantAt(b, e)] = q[block * BLOCK + e];
+                }
+            }
         }
-        return x;
+        return new TokenRows(fq, fd);
     }
 }

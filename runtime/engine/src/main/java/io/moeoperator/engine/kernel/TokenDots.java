@@ -1,14 +1,20 @@
 package io.moeoperator.engine.kernel;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Dot products of decoded F32 weight rows with several tokens' activations: the multi-token matmul
- * path. The core is a 4-row by 4-token register tile: each weight vector loaded feeds four FMAs and so
- * does each activation vector. With one row at a time the activations (a tile of tokens, larger than
- * L1) were re-read from L2 for every row, and L2 bandwidth capped the FMAs at about a third of peak.
+ * path for F32, F16 and BF16 weights. The core is a 4-row by 4-token register tile: each weight vector
+ * loaded feeds four FMAs and so does each activation vector. With one row at a time the activations (a
+ * tile of tokens, larger than L1) were re-read from L2 for every row, and L2 bandwidth capped the FMAs
+ * at about a third of peak.
+ *
+ * <p>Every (row, token) dot is formed the same way, whichever kernel computes it and whatever else is
+ * in the batch: one FMA chain over the whole vectors, {@code acc = w[i..i+L) * x[i..i+L) + acc} in
+ * ascending i, its lanes summed by {@link LaneSums}, then {@code sum += w[j] * x[j]} for the remaining
+ * elements in order. {@link FloatRowDots} forms one-token dots the same way, so a token's result is
+ * bit-identical alone or batched.
  */
 final class TokenDots {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -27,21 +33,25 @@ final class TokenDots {
         if (numRows < ROWS) {
             for (int r = 0; r < numRows; r++) {
                 for (int t = t0; t < t1; t++) {
-                    out[t * numOutRows + o0 + r] = dot1(w, r * n, x, t * n, n);
+                    out[t * numOutRows + o0 + r] = chain(w, r * n, x, t * n, n);
                 }
             }
             return;
         }
+        float[] acc = new float[ROWS * TOKENS * L]; // (ROWS, TOKENS) accumulators, parked
         int t = t0;
         for (; t + TOKENS <= t1; t += TOKENS) {
-            tile4x4(w, n, x, t, out, numOutRows, o0);
+            tile4x4(w, n, x, t, acc);
+            finish(acc, TOKENS, w, n, x, t, out, numOutRows, o0);
         }
         for (; t < t1; t++) {
-            tile4x1(w, n, x, t, out, numOutRows, o0);
+            tile4x1(w, n, x, t, acc);
+            finish(acc, 1, w, n, x, t, out, numOutRows, o0);
         }
     }
 
-    private static void tile4x4(float[] w, int n, float[] x, int t, float[] out, int numOutRows, int o0) {
+    /** Tokens {@code [t, t + 4)} against the 4 rows, over whole vectors; accumulator (r, j) to {@code acc[(4r + j) L]}. */
+    private static void tile4x4(float[] w, int n, float[] x, int t, float[] acc) {
         int w0 = 0;
         int w1 = n;
         int w2 = 2 * n;
@@ -82,25 +92,28 @@ final class TokenDots {
             a32 = r.fma(v2, a32);
             a33 = r.fma(v3, a33);
         }
-        finish(a00, w, 0 * n, x, x0, i, n, out, (t + 0) * numOutRows + o0 + 0);
-        finish(a01, w, 0 * n, x, x1, i, n, out, (t + 1) * numOutRows + o0 + 0);
-        finish(a02, w, 0 * n, x, x2, i, n, out, (t + 2) * numOutRows + o0 + 0);
-        finish(a03, w, 0 * n, x, x3, i, n, out, (t + 3) * numOutRows + o0 + 0);
-        finish(a10, w, 1 * n, x, x0, i, n, out, (t + 0) * numOutRows + o0 + 1);
-        finish(a11, w, 1 * n, x, x1, i, n, out, (t + 1) * numOutRows + o0 + 1);
-        finish(a12, w, 1 * n, x, x2, i, n, out, (t + 2) * numOutRows + o0 + 1);
-        finish(a13, w, 1 * n, x, x3, i, n, out, (t + 3) * numOutRows + o0 + 1);
-        finish(a20, w, 2 * n, x, x0, i, n, out, (t + 0) * numOutRows + o0 + 2);
-        finish(a21, w, 2 * n, x, x1, i, n, out, (t + 1) * numOutRows + o0 + 2);
-        finish(a22, w, 2 * n, x, x2, i, n, out, (t + 2) * numOutRows + o0 + 2);
-        finish(a23, w, 2 * n, x, x3, i, n, out, (t + 3) * numOutRows + o0 + 2);
-        finish(a30, w, 3 * n, x, x0, i, n, out, (t + 0) * numOutRows + o0 + 3);
-        finish(a31, w, 3 * n, x, x1, i, n, out, (t + 1) * numOutRows + o0 + 3);
-        finish(a32, w, 3 * n, x, x2, i, n, out, (t + 2) * numOutRows + o0 + 3);
-        finish(a33, w, 3 * n, x, x3, i, n, out, (t + 3) * numOutRows + o0 + 3);
+        // Parked in memory and finished in one loop: sixteen inlined lane sums took C2 past its node
+        // budget, and a vector passed to a call that is not inlined gets boxed.
+        a00.intoArray(acc, 0 * L);
+        a01.intoArray(acc, 1 * L);
+        a02.intoArray(acc, 2 * L);
+        a03.intoArray(acc, 3 * L);
+        a10.intoArray(acc, 4 * L);
+        a11.intoArray(acc, 5 * L);
+        a12.intoArray(acc, 6 * L);
+        a13.intoArray(acc, 7 * L);
+        a20.intoArray(acc, 8 * L);
+        a21.intoArray(acc, 9 * L);
+        a22.intoArray(acc, 10 * L);
+        a23.intoArray(acc, 11 * L);
+        a30.intoArray(acc, 12 * L);
+        a31.intoArray(acc, 13 * L);
+        a32.intoArray(acc, 14 * L);
+        a33.intoArray(acc, 15 * L);
     }
 
-    private static void tile4x1(float[] w, int n, float[] x, int t, float[] out, int numOutRows, int o0) {
+    /** Token t against the 4 rows, over whole vectors; accumulator r to {@code acc[r L]}. */
+    private static void tile4x1(float[] w, int n, float[] x, int t, float[] acc) {
         int xt = t * n;
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
@@ -115,27 +128,56 @@ final class TokenDots {
             a2 = FloatVector.fromArray(F, w, 2 * n + i).fma(v, a2);
             a3 = FloatVector.fromArray(F, w, 3 * n + i).fma(v, a3);
         }
-        finish(a0, w, 0 * n, x, xt, i, n, out, t * numOutRows + o0 + 0);
-        finish(a1, w, 1 * n, x, xt, i, n, out, t * numOutRows + o0 + 1);
-        finish(a2, w, 2 * n, x, xt, i, n, out, t * numOutRows + o0 + 2);
-        finish(a3, w, 3 * n, x, xt, i, n, out, t * numOutRows + o0 + 3);
+        a0.intoArray(acc, 0);
+        a1.intoArray(acc, L);
+        a2.intoArray(acc, 2 * L);
+        a3.intoArray(acc, 3 * L);
     }
 
-    /** Reduces a tile's accumulator, adds the scalar tail {@code [from, n)}, stores the dot. */
-    private static void finish(FloatVector acc, float[] w, int wOff, float[] x, int xOff, int from, int n, float[] out, int at) {
-        float s = acc.reduceLanes(VectorOperators.ADD);
-        for (int j = from; j < n; j++) {
-            s += w[wOff + j] * x[xOff + j];
+    /**
+     * Sums the lanes of a tile's parked accumulators ({@code numTokens} per row), adds each pair's scalar
+     * tail (the elements past the last whole vector), stores the dots.
+     */
+    private static void finish(float[] acc, int numTokens, float[] w, int n, float[] x, int t, float[] out, int numOutRows, int o0) {
+        int from = n - n % L;
+        for (int r = 0; r < ROWS; r++) {
+            for (int j = 0; j < numTokens; j++) {
+                float s = LaneSums.sum(FloatVector.fromArray(F, acc, (r * numTokens + j) * L));
+                int xOff = (t + j) * n;
+                for (int k = from; k < n; k++) {
+                    s += w[r * n + k] * x[xOff + k];
+                }
+                out[(t + j) * numOutRows + o0 + r] = s;
+            }
         }
-        out[at] = s;
     }
 
-    /** A plain F32 dot product; also {@link VectorOps#dot} (attention scores over the latent cache). */
+    /**
+     * One (row, token) dot in the tiles' order (see the class comment), for the rows left over when the
+     * row count is not a multiple of {@link #ROWS}: a single chain, slower, but only for up to 3 rows.
+     */
+    static float chain(float[] w, int wOff, float[] x, int xOff, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        for (; i <= n - L; i += L) {
+            acc = FloatVector.fromArray(F, w, wOff + i).fma(FloatVector.fromArray(F, x, xOff + i), acc);
+        }
+        float s = LaneSums.sum(acc);
+        for (; i < n; i++) {
+            s += w[wOff + i] * x[xOff + i];
+        }
+        return s;
+    }
+
+    /**
+     * A plain F32 dot product: {@link VectorOps#dot} (attention scores over the latent cache). Not the
+     * matmul order (two chains here), but as fixed: the same inputs give the same bits every call.
+     */
     static float dot1(float[] w, int wOff, float[] x, int xOff, int n) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         int i = 0;
-        // The leftover rows of a chunk; two chains for the FMA latency.
+        // Two chains for the FMA latency.
         for (; i <= n - 2 * L; i += 2 * L) {
             a0 = FloatVector.fromArray(F, w, wOff + i).fma(FloatVector.fromArray(F, x, xOff + i), a0);
             a1 = FloatVector.fromArray(F, w, wOff + i + L).fma(FloatVector.fromArray(F, x, xOff + i + L), a1);
@@ -143,7 +185,7 @@ final class TokenDots {
         for (; i <= n - L; i += L) {
             a0 = FloatVector.fromArray(F, w, wOff + i).fma(FloatVector.fromArray(F, x, xOff + i), a0);
         }
-        float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        float sum = LaneSums.sum(a0.add(a1)); // not reduceLanes: its order changes when C2 compiles it
         for (; i < n; i++) {
             sum += w[wOff + i] * x[xOff + i];
         }

@@ -8,13 +8,18 @@ import java.util.Arrays;
  * {@link TensorOps#matmul} for {@link VectorOps}: rows split between the pool's threads, each weight row
  * read from memory once per call.
  *
+ * <p>Batch-invariant: the result for a (weight row, activation row) pair is bit-identical whatever the
+ * number of tokens, the token's place in the batch and the thread count, so a sequence's logits do not
+ * depend on what else is batched with it. Each pair's sum is formed in one fixed order, which both
+ * paths below follow (F32/F16/BF16: {@link TokenDots}; Q8_0/Q4_0: {@link QuantRowDots}), the activations
+ * are rounded per token, and nothing sums across pairs or threads.
+ *
  * <p>Two paths. One token (decode): each row's dot is computed straight from the stored bytes
- * ({@link FloatRowDots}, {@link QuantRowDots}); Q8_0/Q4_0 use ggml's integer block dot. Several tokens
- * (prefill): each row is decoded to F32 once ({@link RowDecode}) and multiplied with every token of a
- * tile before the next row is read (rows outer, tokens inner, in 4x4 register tiles of
- * {@link TokenDots}), so unpacking is paid per row, not per row and token; Q8_0/Q4_0 then multiply the
- * dequantized weights with the dequantized Q8_0 activations in F32, which rounds like the reference.
- * Both paths quantize activations exactly as ggml does.
+ * ({@link FloatRowDots}; {@link QuantRowDots}, ggml's integer block dot). Several tokens (prefill): each
+ * row is decoded once ({@link RowDecode}: F32 values, or for Q8_0/Q4_0 the quants as floats) and
+ * multiplied with every token of a tile before the next row is read (rows outer, tokens inner, in
+ * register tiles of {@link TokenDots} and {@link QuantTokenDots}), so unpacking is paid per row, not per
+ * row and token. Both paths round activations exactly as ggml does.
  */
 final class VectorMatmul {
     /**
@@ -35,19 +40,24 @@ final class VectorMatmul {
                     + " tokens needs x of " + (long) numTokens * cols + " and out of " + (long) numTokens * rows
                     + " floats, got " + x.length + " and " + out.length);
         }
+        long macs = (long) rows * cols;
         if (numTokens == 0) {
             return;
+        } else if (numTokens == 1 && (w.type() == GgmlType.Q8_0 || w.type() == GgmlType.Q4_0)) {
+            run(parallel, rows, macs, quantMatvec(w, x, out));
         } else if (numTokens == 1) {
-            run(parallel, rows, (long) rows * cols, matvec(w, x, out));
+            run(parallel, rows, macs, floatMatvec(w, x, out));
+        } else if (w.type() == GgmlType.Q8_0 || w.type() == GgmlType.Q4_0) {
+            quantTiles(parallel, w, x, out, numTokens);
         } else {
-            float[] xs = roundedActivations(w, x, numTokens * cols);
-            RowDecoder decoder = decoder(w);
+            float[] xs = w.type() == GgmlType.F32 ? x : rounded(w.type(), x, numTokens * cols);
+            FloatDecoder decoder = floatDecoder(w);
             int tileTokens = Math.max(TokenDots.TOKENS, ACT_TILE_BYTES / (4 * cols));
             for (int t0 = 0; t0 < numTokens; t0 += tileTokens) {
                 int t1 = Math.min(numTokens, t0 + tileTokens);
                 // Split by groups of register-tile rows, so that no chunk boundary breaks a tile.
                 int numGroups = (rows + TokenDots.ROWS - 1) / TokenDots.ROWS;
-                run(parallel, numGroups, (long) rows * cols * (t1 - t0), tokenTile(w, decoder, xs, out, t0, t1));
+                run(parallel, numGroups, macs * (t1 - t0), floatTile(w, decoder, xs, out, t0, t1));
             }
         }
     }
@@ -61,60 +71,68 @@ final class VectorMatmul {
     }
 
     /**
-     * One lambda per weight type, each calling its own kernel: with one loop switching on the type,
-     * the types shared a JIT profile, and once several had run, two-thread Q8_0 stopped scaling.
+     * Rows of a one-token F32/F16/BF16 matmul. One lambda per weight type, each calling its own kernel:
+     * with one loop switching on the type, the types shared a JIT profile, and once several had run,
+     * two-thread Q8_0 stopped scaling.
      */
-    private static Parallel.RangeTask matvec(WeightMatrix w, float[] x, float[] out) {
+    private static Parallel.RangeTask floatMatvec(WeightMatrix w, float[] x, float[] out) {
         MemorySegment data = w.data();
         int cols = w.cols();
-        int numBlocks = cols / Q8Activations.BLOCK;
         long rowBytes = w.rowBytes();
         return switch (w.type()) {
             case F32 -> (r0, r1) -> {
                 for (int o = r0; o < r1; o++) {
-                    out[o] = FloatRowDots.f32(data, o * rowBytes, x, 0, cols);
+                    out[o] = FloatRowDots.f32(data, o * rowBytes, x, cols);
                 }
             };
-            case BF16 -> {
-                float[] xb = rounded(GgmlType.BF16, x, cols);
-                yield (r0, r1) -> {
-                    for (int o = r0; o < r1; o++) {
-                        out[o] = FloatRowDots.bf16(data, o * rowBytes, xb, 0, cols);
-                    }
-                };
-            }
             case F16 -> {
                 float[] xh = rounded(GgmlType.F16, x, cols);
                 yield (r0, r1) -> {
                     for (int o = r0; o < r1; o++) {
-                        out[o] = FloatRowDots.f16(data, o * rowBytes, xh, 0, cols);
+                        out[o] = FloatRowDots.f16(data, o * rowBytes, xh, cols);
                     }
                 };
             }
-            case Q8_0 -> {
-                Q8Activations xq = Q8Activations.quantize(x, cols);
+            case BF16 -> {
+                float[] xb = rounded(GgmlType.BF16, x, cols);
                 yield (r0, r1) -> {
                     for (int o = r0; o < r1; o++) {
-                        out[o] = QuantRowDots.q8_0(data, o * rowBytes, numBlocks, xq, 0);
+                        out[o] = FloatRowDots.bf16(data, o * rowBytes, xb, cols);
                     }
                 };
             }
-            case Q4_0 -> {
-                Q8Activations xq = Q8Activations.quantize(x, cols);
-                yield (r0, r1) -> {
-                    for (int o = r0; o < r1; o++) {
-                        out[o] = QuantRowDots.q4_0(data, o * rowBytes, numBlocks, xq, 0);
-                    }
-                };
-            }
+            case Q8_0, Q4_0 -> throw new IllegalArgumentException("not a float type: " + w.type());
+        };
+    }
+
+    /** Rows of a one-token Q8_0/Q4_0 matmul; one lambda per type, as {@link #floatMatvec}. */
+    private static Parallel.RangeTask quantMatvec(WeightMatrix w, float[] x, float[] out) {
+        MemorySegment data = w.data();
+        int numBlocks = w.cols() / Q8Activations.BLOCK;
+        long rowBytes = w.rowBytes();
+        Q8Activations xq = Q8Activations.quantize(x, w.cols());
+        return switch (w.type()) {
+            case Q8_0 -> (r0, r1) -> {
+                QuantRowDots.Scratch scratch = new QuantRowDots.Scratch(numBlocks);
+                for (int o = r0; o < r1; o++) {
+                    out[o] = QuantRowDots.q8_0(data, o * rowBytes, numBlocks, xq, 0, scratch);
+                }
+            };
+            case Q4_0 -> (r0, r1) -> {
+                QuantRowDots.Scratch scratch = new QuantRowDots.Scratch(numBlocks);
+                for (int o = r0; o < r1; o++) {
+                    out[o] = QuantRowDots.q4_0(data, o * rowBytes, numBlocks, xq, 0, scratch);
+                }
+            };
+            case F32, F16, BF16 -> throw new IllegalArgumentException("not a quantized type: " + w.type());
         };
     }
 
     /**
-     * Row groups of the matmul for tokens {@code [t0, t1)}: decode a group's rows, then run every token
-     * past them.
+     * Row groups of an F32/F16/BF16 matmul for tokens {@code [t0, t1)}: decode a group's rows, then run
+     * every token past them.
      */
-    private static Parallel.RangeTask tokenTile(WeightMatrix w, RowDecoder decoder, float[] xs, float[] out, int t0, int t1) {
+    private static Parallel.RangeTask floatTile(WeightMatrix w, FloatDecoder decoder, float[] xs, float[] out, int t0, int t1) {
         MemorySegment data = w.data();
         int rows = w.rows();
         int cols = w.cols();
@@ -132,27 +150,65 @@ final class VectorMatmul {
         };
     }
 
+    /** A Q8_0/Q4_0 matmul of several tokens, in token tiles as the float one. */
+    private static void quantTiles(Parallel parallel, WeightMatrix w, float[] x, float[] out, int numTokens) {
+        int rows = w.rows();
+        int cols = w.cols();
+        int numBlocks = cols / Q8Activations.BLOCK;
+        Q8Activations.TokenRows xs = Q8Activations.quantize(x, numTokens * cols).tokenRows(cols);
+        QuantDecoder decoder = switch (w.type()) {
+            case Q8_0 -> RowDecode::q8_0Quants;
+            case Q4_0 -> RowDecode::q4_0Quants;
+            case F32, F16, BF16 -> throw new IllegalArgumentException("not a quantized type: " + w.type());
+        };
+        int tileTokens = Math.max(QuantTokenDots.TOKENS, ACT_TILE_BYTES / (4 * QuantTokenDots.quantFloats(numBlocks)));
+        for (int t0 = 0; t0 < numTokens; t0 += tileTokens) {
+            int t1 = Math.min(numTokens, t0 + tileTokens);
+            int numGroups = (rows + QuantTokenDots.ROWS - 1) / QuantTokenDots.ROWS;
+            run(parallel, numGroups, (long) rows * cols * (t1 - t0), quantTile(w, decoder, xs, out, t0, t1));
+        }
+    }
+
+    private static Parallel.RangeTask quantTile(WeightMatrix w, QuantDecoder decoder, Q8Activations.TokenRows xs,
+            float[] out, int t0, int t1) {
+        MemorySegment data = w.data();
+        int rows = w.rows();
+        int numBlocks = w.cols() / Q8Activations.BLOCK;
+        int numGroups = QuantTokenDots.numGroups(numBlocks);
+        int qn = QuantTokenDots.quantFloats(numBlocks);
+        int dn = QuantTokenDots.scaleFloats(numBlocks);
+        long rowBytes = w.rowBytes();
+        return (g0, g1) -> {
+            // (ROWS, qn) quants and (ROWS, dn) scales; the padding past the last block stays zero.
+            float[] q = new float[QuantTokenDots.ROWS * qn];
+            float[] d = new float[QuantTokenDots.ROWS * dn];
+            int end = Math.min(rows, g1 * QuantTokenDots.ROWS);
+            for (int o = g0 * QuantTokenDots.ROWS; o < end; o += QuantTokenDots.ROWS) {
+                int numRows = Math.min(QuantTokenDots.ROWS, end - o);
+                for (int r = 0; r < numRows; r++) {
+                    decoder.decode(data, (o + r) * rowBytes, numBlocks, q, r * qn, d, r * dn);
+                }
+                QuantTokenDots.dot(q, d, numRows, numGroups, xs.q(), xs.d(), t0, t1, out, rows, o);
+            }
+        };
+    }
+
     @FunctionalInterface
-    private interface RowDecoder {
+    private interface FloatDecoder {
         void decode(MemorySegment w, long at, int n, float[] dst, int dstOff);
     }
 
-    private static RowDecoder decoder(WeightMatrix w) {
+    @FunctionalInterface
+    private interface QuantDecoder {
+        void decode(MemorySegment w, long at, int numBlocks, float[] q, int qOff, float[] d, int dOff);
+    }
+
+    private static FloatDecoder floatDecoder(WeightMatrix w) {
         return switch (w.type()) {
             case F32 -> RowDecode::f32;
             case F16 -> RowDecode::f16;
             case BF16 -> RowDecode::bf16;
-            case Q8_0 -> RowDecode::q8_0;
-            case Q4_0 -> RowDecode::q4_0;
-        };
-    }
-
-    /** The activations as ggml rounds them for this weight type, as floats. */
-    private static float[] roundedActivations(WeightMatrix w, float[] x, int n) {
-        return switch (w.type()) {
-            case F32 -> x;
-            case F16, BF16 -> rounded(w.type(), x, n);
-            case Q8_0, Q4_0 -> Q8Activations.quantize(x, n).dequantize();
+            case Q8_0, Q4_0 -> throw new IllegalArgumentException("not a float type: " + w.type());
         };
     }
 

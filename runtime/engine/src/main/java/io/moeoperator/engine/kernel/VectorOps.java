@@ -89,7 +89,7 @@ public final class VectorOps implements TensorOps, AutoCloseable {
             e.intoArray(x, off + i);
             vsum = vsum.add(e);
         }
-        float sum = vsum.reduceLanes(VectorOperators.ADD);
+        float sum = LaneSums.sum(vsum); // a fixed order: reduceLanes' changes when C2 compiles it
         for (; i < n; i++) {
             float e = (float) Math.exp(x[off + i] - max);
             x[off + i] = e;

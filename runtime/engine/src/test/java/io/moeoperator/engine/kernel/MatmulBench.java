@@ -22,9 +22,15 @@ import jdk.incubator.vector.VectorOperators;
  * </pre>
  *
  * <p>Measured on 2 Zen 4 cores (AMD EPYC, AVX-512, 2.6 GHz, shared VM; numbers vary by ~20% run to
- * run), cold GB/s with 1 / 2 threads, 1 token: F32 23 / 30, F16 22 / 28, BF16 20 / 29, Q8_0 14 / 24,
- * Q4_0 8.4 / 14; plain read ceiling 24 (1 thread). 16 tokens, GMAC/s: F32 20 / 40, F16 24 / 48,
- * BF16 26 / 42, Q8_0 29 / 52, Q4_0 28 / 57.
+ * run, so these are the best of two runs), cold GB/s with 1 / 2 threads, 1 token: F32 21 / 40,
+ * F16 20 / 33, BF16 22 / 38, Q8_0 12.4 / 23.5, Q4_0 6.7 / 12.4; plain read ceiling 24 (1 thread).
+ * 16 tokens, GMAC/s: F32 25 / 47, F16 25 / 51, BF16 25 / 52, Q8_0 27 / 50, Q4_0 28 / 53.
+ *
+ * <p>What batch invariance (one summation order per row and token on both paths, see VectorMatmul)
+ * cost, against the kernels before it in the same runs: float types within the noise for 1 token and
+ * 0-7% for 16; Q8_0 13% (1 thread) / 6% (2) for 1 token, 10% / 15% for 16; Q4_0 25% / 11% for 1
+ * token, 16% / 19% for 16 (base 1 token: Q8_0 14.2 / 25.0, Q4_0 9.0 / 14.0 GB/s; 16 tokens:
+ * Q8_0 30 / 58, Q4_0 34 / 65 GMAC/s).
  */
 public final class MatmulBench {
     private static final int ROWS = 4096;
