@@ -11,7 +11,6 @@ import java.util.Random;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.ShortVector;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -144,21 +143,12 @@ class MatmulBatchInvarianceTest {
      */
     @Test
     void quantScalesWidenTheSameOnBothPaths() {
-        int lanes = FloatRowDots.H.length();
-        short[] halves = new short[lanes];
-        float[] floats = new float[lanes];
-        for (int base = 0; base < 1 << 16; base += lanes) {
-            for (int j = 0; j < lanes; j++) {
-                halves[j] = (short) (base + j);
+        AllHalves.forEach(FloatRowDots::halfToFloat, (half, widened) -> {
+            if (Float.floatToRawIntBits(QuantRowDots.halfToFloat(half)) != Float.floatToRawIntBits(widened)) {
+                fail("half 0x" + Integer.toHexString(half & 0xffff) + ": " + QuantRowDots.halfToFloat(half)
+                        + " one by one, " + widened + " in vectors");
             }
-            FloatRowDots.halfToFloat(ShortVector.fromArray(FloatRowDots.H, halves, 0)).intoArray(floats, 0);
-            for (int j = 0; j < lanes; j++) {
-                if (Float.floatToRawIntBits(QuantRowDots.halfToFloat(halves[j])) != Float.floatToRawIntBits(floats[j])) {
-                    fail("half 0x" + Integer.toHexString(halves[j] & 0xffff) + ": " + QuantRowDots.halfToFloat(halves[j])
-                            + " one by one, " + floats[j] + " in vectors");
-                }
-            }
-        }
+        });
     }
 
     /** {@code ops.matmul} of the activation rows {@code rowIds} of {@code x}, as one batch in that order. */

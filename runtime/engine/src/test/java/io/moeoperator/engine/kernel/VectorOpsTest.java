@@ -12,7 +12,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
-import jdk.incubator.vector.ShortVector;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -162,38 +161,18 @@ class VectorOpsTest {
     /** The in-register F16 widening, against Float.float16ToFloat for every finite half. */
     @Test
     void halfToFloatIsExactForEveryFiniteHalf() {
-        int lanes = FloatRowDots.H.length();
-        short[] halves = new short[lanes];
-        float[] floats = new float[lanes];
-        for (int base = 0; base < 1 << 16; base += lanes) {
-            for (int j = 0; j < lanes; j++) {
-                halves[j] = (short) (base + j);
+        AllHalves.forEach(FloatRowDots::halfToFloat, (half, widened) -> {
+            if ((half & 0x7c00) != 0x7c00) { // infinities and NaNs: documented as unsupported
+                assertEquals(Float.floatToRawIntBits(Float.float16ToFloat(half)), Float.floatToRawIntBits(widened),
+                        () -> "half 0x" + Integer.toHexString(half & 0xffff));
             }
-            FloatRowDots.halfToFloat(ShortVector.fromArray(FloatRowDots.H, halves, 0)).intoArray(floats, 0);
-            for (int j = 0; j < lanes; j++) {
-                if ((halves[j] & 0x7c00) == 0x7c00) {
-                    continue; // infinities and NaNs: documented as unsupported
-                }
-                assertEquals(Float.floatToRawIntBits(Float.float16ToFloat(halves[j])), Float.floatToRawIntBits(floats[j]),
-                        () -> "half 0x" + Integer.toHexString(halves[0] & 0xffff) + "+");
-            }
-        }
+        });
     }
 
     @Test
     void bf16ToFloatIsExact() {
-        int lanes = FloatRowDots.H.length();
-        short[] halves = new short[lanes];
-        float[] floats = new float[lanes];
-        for (int base = 0; base < 1 << 16; base += lanes) {
-            for (int j = 0; j < lanes; j++) {
-                halves[j] = (short) (base + j);
-            }
-            FloatRowDots.bf16ToFloat(ShortVector.fromArray(FloatRowDots.H, halves, 0)).intoArray(floats, 0);
-            for (int j = 0; j < lanes; j++) {
-                assertEquals(halves[j] << 16, Float.floatToRawIntBits(floats[j]));
-            }
-        }
+        AllHalves.forEach(FloatRowDots::bf16ToFloat,
+                (bits, widened) -> assertEquals(bits << 16, Float.floatToRawIntBits(widened)));
     }
 
     static WeightMatrix randomWeights(Arena arena, GgmlType type, int rows, int cols, Random rnd) {
