@@ -22,6 +22,7 @@ public record ServeArguments(Map<String, String> config, boolean help) {
             new Flag("--api-key", "KEY", "moe.api-key", "require 'Authorization: Bearer KEY' on /v1/ (or set MOE_API_KEY)"),
             new Flag("--served-model-name", "NAME", "moe.served-model-name", "model id clients use (default: file name)"),
             new Flag("--threads", "N", "moe.threads", "CPU threads for the forward pass (default: all)"),
+            new Flag("--context-length", "N", "moe.context-length", "longest prompt + completion in tokens (default: the model's)"),
             new Flag("--chat-template", "PATH", "moe.chat-template", "Jinja chat template replacing the model's own"),
             new Flag("--max-num-seqs", "N", "moe.engine.max-num-seqs", "sequences running at once"),
             new Flag("--max-num-batched-tokens", "N", "moe.engine.max-num-batched-tokens", "tokens computed per step"),

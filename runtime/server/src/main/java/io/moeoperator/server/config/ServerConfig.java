@@ -29,6 +29,9 @@ public interface ServerConfig {
     /** CPU threads for the forward pass; defaults to every available processor. */
     OptionalInt threads();
 
+    /** Longest prompt + completion in tokens; at most the model's context length, which is the default. */
+    OptionalInt contextLength();
+
     /** A Jinja chat template file that replaces the model's own {@code tokenizer.chat_template}. */
     Optional<Path> chatTemplate();
 

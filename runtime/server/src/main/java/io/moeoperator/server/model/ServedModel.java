@@ -32,7 +32,7 @@ public class ServedModel {
     private volatile Loaded loaded;
 
     /** Everything that exists only once loading succeeded. */
-    private record Loaded(String id, Engine engine, ChatTemplate chatTemplate, long createdEpochSeconds) {}
+    private record Loaded(String id, Engine engine, ChatTemplate chatTemplate, long createdEpochSeconds, int contextLength) {}
 
     ServedModel(ServerConfig config) {
         this.config = config;
@@ -64,10 +64,15 @@ public class ServedModel {
             Optional<String> ggufTemplate = model.metadata().findString(CHAT_TEMPLATE_KEY);
             ChatTemplate template = chatTemplate(ggufTemplate, engine.tokenizer());
             String id = config.servedModelName().orElse(defaultId(path));
-            loaded = new Loaded(id, engine, template, Instant.now().getEpochSecond());
             ModelConfig mc = engine.config();
+            int context = config.contextLength().orElse(mc.contextLength());
+            if (context > mc.contextLength()) {
+                throw new ModelLoadException("--context-length " + context + " is longer than the model's context length "
+                        + mc.contextLength() + " (" + path.getFileName() + ")");
+            }
+            loaded = new Loaded(id, engine, template, Instant.now().getEpochSecond(), context);
             LOG.infof("Serving %s as '%s': %d layers, %d experts (%d used), context %d; %s chat template; loaded in %d ms",
-                    path.getFileName(), id, mc.numLayers(), mc.numExperts(), mc.numExpertsUsed(), mc.contextLength(),
+                    path.getFileName(), id, mc.numLayers(), mc.numExperts(), mc.numExpertsUsed(), context,
                     template.source(), (System.nanoTime() - t0) / 1_000_000);
         } catch (RuntimeException e) {
             engine.close();
@@ -107,8 +112,9 @@ public class ServedModel {
         return require().engine().tokenizer();
     }
 
+    /** Longest prompt + completion a request may ask for: the model's, or less with --context-length. */
     public int contextLength() {
-        return require().engine().config().contextLength();
+        return require().contextLength();
     }
 
     public ChatTemplate chatTemplate() {

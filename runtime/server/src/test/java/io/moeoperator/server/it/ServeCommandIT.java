@@ -74,6 +74,14 @@ class ServeCommandIT {
     }
 
     @Test
+    void aContextLongerThanTheModelsStopsStartUp() throws Exception {
+        Run r = run("--model", SyntheticModelResource.model().toString(), "--port", "0", "--context-length", "999999");
+        assertTrue(r.exit() != 0, "exit code " + r.exit());
+        assertTrue(r.err().contains("--context-length 999999 is longer than the model's context length "
+                + SyntheticModelResource.CONTEXT), r.err());
+    }
+
+    @Test
     void servesWithTheGivenPortKeyAndName() throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
@@ -81,7 +89,7 @@ class ServeCommandIT {
         }
         Process p = start("--model", SyntheticModelResource.model().toString(), "--port", Integer.toString(port),
                 "--host", "127.0.0.1", "--api-key", "k", "--served-model-name", "tiny", "--max-num-seqs", "2",
-                "--kv-cache-memory", "64M");
+                "--kv-cache-memory", "64M", "--context-length", "64");
         try {
             URI base = URI.create("http://127.0.0.1:" + port + "/");
             Http anonymous = new Http(base, null);
@@ -91,7 +99,12 @@ class ServeCommandIT {
                 assertTrue(System.nanoTime() < deadline, "not ready within 90 s");
                 Thread.sleep(200);
             }
-            assertEquals("tiny", new Http(base, "k").get("/v1/models").json().get("data").get(0).get("id").asText());
+            var served = new Http(base, "k").get("/v1/models").json().get("data").get(0);
+            assertEquals("tiny", served.get("id").asText());
+            assertEquals(64, served.get("max_model_len").asInt(), "--context-length caps the context");
+            var tooLong = new Http(base, "k").post("/v1/completions",
+                    "{\"model\":\"tiny\",\"prompt\":\"" + "word ".repeat(80) + "\",\"max_tokens\":1}").error(400);
+            assertEquals("context_length_exceeded", tooLong.get("code").asText());
             anonymous.get("/v1/models").error(401);
         } finally {
             p.destroy(); // SIGTERM: Quarkus shuts down and stops the engine
