@@ -1,0 +1,30 @@
+package io.moeoperator.operator;
+
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The operator's own settings, entering at one point (OperatorMain's flags / MOE_OPERATOR_* env).
+ *
+ * @param runtimeImage     default image for device cpu
+ * @param cudaRuntimeImage default image for device cuda
+ * @param expertPort       port on which the ranks of a group exchange tokens for their experts
+ * @param namespaces       namespaces to watch; empty = all
+ */
+public record OperatorConfig(String runtimeImage, String cudaRuntimeImage, int expertPort, Set<String> namespaces) {
+    public static final String VERSION = "0.1.0";
+    public static final String DEFAULT_RUNTIME_IMAGE = "ghcr.io/moe-operator/moe-runtime:" + VERSION;
+    public static final String DEFAULT_CUDA_RUNTIME_IMAGE = "ghcr.io/moe-operator/moe-runtime:" + VERSION + "-cuda";
+    public static final int DEFAULT_EXPERT_PORT = 29500;
+
+    public OperatorConfig {
+        Objects.requireNonNull(runtimeImage, "runtimeImage");
+        Objects.requireNonNull(cudaRuntimeImage, "cudaRuntimeImage");
+        if (expertPort < 1 || expertPort > 65535) throw new IllegalArgumentException("expert port must be in 1..65535, got " + expertPort);
+        namespaces = Set.copyOf(namespaces);
+    }
+
+    public static OperatorConfig defaults() {
+        return new OperatorConfig(DEFAULT_RUNTIME_IMAGE, DEFAULT_CUDA_RUNTIME_IMAGE, DEFAULT_EXPERT_PORT, Set.of());
+    }
+}

@@ -1,0 +1,90 @@
+package io.moeoperator.operator;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code moe-operator}: runs the operator against the current kubeconfig (or in-cluster config). */
+@Command(name = "moe-operator", mixinStandardHelpOptions = true, version = OperatorConfig.VERSION,
+        description = "Reconciles MoEDeployment resources (serving.moe-operator.io/v1alpha1) into serving groups.")
+public final class OperatorMain implements Callable<Integer> {
+
+    @Option(names = "--namespace", split = ",", defaultValue = "${env:MOE_OPERATOR_NAMESPACES}",
+            description = "namespace(s) to watch, comma-separated; default: all (env MOE_OPERATOR_NAMESPACES)")
+    Set<String> namespaces = new java.util.TreeSet<>();
+
+    @Option(names = "--runtime-image", description = "default runtime image for device cpu (default ${DEFAULT-VALUE})")
+    String runtimeImage = OperatorConfig.DEFAULT_RUNTIME_IMAGE;
+
+    @Option(names = "--cuda-runtime-image", description = "default runtime image for device cuda (default ${DEFAULT-VALUE})")
+    String cudaRuntimeImage = OperatorConfig.DEFAULT_CUDA_RUNTIME_IMAGE;
+
+    @Option(names = "--expert-port", description = "port on which the ranks of a group exchange tokens (default ${DEFAULT-VALUE})")
+    int expertPort = OperatorConfig.DEFAULT_EXPERT_PORT;
+
+    @Option(names = "--http-host", description = "interface for /healthz, /readyz and /metrics (default ${DEFAULT-VALUE})")
+    String httpHost = "0.0.0.0";
+
+    @Option(names = "--http-port", description = "port for /healthz, /readyz and /metrics (default ${DEFAULT-VALUE})")
+    int httpPort = 8080;
+
+    @Option(names = "--leader-election", negatable = true, description = "hold a Lease before reconciling, so replicas can stand by (default ${DEFAULT-VALUE})")
+    boolean leaderElection = true;
+
+    @Option(names = "--lease-name", description = "default ${DEFAULT-VALUE}")
+    String leaseName = "moe-operator-leader";
+
+    @Option(names = "--lease-namespace", description = "default: the operator pod's namespace, else 'default'")
+    String leaseNamespace;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new OperatorMain()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        namespaces.removeIf(String::isBlank);
+        OperatorConfig config = new OperatorConfig(runtimeImage, cudaRuntimeImage, expertPort, namespaces);
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        KubernetesClient client = new KubernetesClientBuilder().build();
+        LeaderElectionConfiguration election = leaderElection
+                ? new LeaderElectionConfiguration(leaseName, leaseNamespace != null ? leaseNamespace : podNamespace())
+                : null;
+        CountDownLatch stopped = new CountDownLatch(1);
+        try (MoEOperator operator = new MoEOperator(client, config, registry, election, Clock.systemUTC());
+             OperatorHttpServer http = new OperatorHttpServer(httpHost, httpPort, operator.operator(), registry)) {
+            Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "shutdown"));
+            operator.start();
+            System.err.printf("moe-operator %s: watching %s on %s; health and metrics on :%d%n", OperatorConfig.VERSION,
+                    namespaces.isEmpty() ? "all namespaces" : "namespaces " + namespaces, client.getMasterUrl(), http.port());
+            stopped.await();
+        } finally {
+            client.close();
+        }
+        return 0;
+    }
+
+    private static String podNamespace() throws java.io.IOException {
+        Path file = Path.of("/var/run/secrets/kubernetes.io/serviceaccount/namespace");
+        return Files.exists(file) ? Files.readString(file).trim() : "default";
+    }
+}

@@ -1,0 +1,272 @@
+package io.moeoperator.operator.reconcile;
+
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
+import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import io.moeoperator.operator.OperatorConfig;
+import io.moeoperator.operator.api.MoEDeployment;
+import io.moeoperator.operator.api.MoEDeploymentStatus;
+import io.moeoperator.operator.resources.DeploymentResources;
+import io.moeoperator.operator.resources.GroupResources;
+import io.moeoperator.operator.resources.Labels;
+import io.moeoperator.operator.resources.Names;
+import io.moeoperator.operator.spec.InvalidSpecException;
+import io.moeoperator.operator.spec.ResolvedSpec;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns a MoEDeployment into its serving groups. Every object comes from a pure desired-state
+ * builder (resources/); this class only observes, asks {@link RolloutPlanner} what may change now,
+ * writes what differs (server-side apply, skipped when the content hash matches) and reports status.
+ * Deletion needs no finalizer: everything carries a controller owner reference.
+ */
+@ControllerConfiguration(name = MoEDeploymentReconciler.NAME)
+public class MoEDeploymentReconciler implements Reconciler<MoEDeployment> {
+    public static final String NAME = "moedeployment";
+    private static final Logger LOG = LoggerFactory.getLogger(MoEDeploymentReconciler.class);
+    /** While groups start or roll, look again this often even without events (for the Degraded timeout). */
+    static final Duration RECHECK = Duration.ofSeconds(30);
+
+    private final OperatorConfig config;
+    private final Clock clock;
+    private volatile ClusterCapabilities capabilities;
+    private volatile EventRecorder events;
+    private volatile ChildWriter writer;
+
+    public MoEDeploymentReconciler(OperatorConfig config, Clock clock) {
+        this.config = config;
+        this.clock = clock;
+    }
+
+    @Override
+    public List<EventSource<?, MoEDeployment>> prepareEventSources(EventSourceContext<MoEDeployment> context) {
+        String owned = Labels.MANAGED_BY + "=" + Labels.OPERATOR;
+        return List.of(
+                new InformerEventSource<>(InformerEventSourceConfiguration.from(StatefulSet.class, MoEDeployment.class)
+                        .withLabelSelector(owned).build(), context),
+                new InformerEventSource<>(InformerEventSourceConfiguration.from(Service.class, MoEDeployment.class)
+                        .withLabelSelector(owned).build(), context),
+                new InformerEventSource<>(InformerEventSourceConfiguration.from(ConfigMap.class, MoEDeployment.class)
+                        .withLabelSelector(owned).build(), context));
+    }
+
+    private void init(KubernetesClient client) {
+        if (writer == null) {
+            capabilities = new ClusterCapabilities(client, clock);
+            events = new EventRecorder(client, clock);
+            writer = new ChildWriter(client);
+        }
+    }
+
+    /** For tests that change what the cluster serves (e.g. install the ServiceMonitor CRD). */
+    public void refreshCapabilities() {
+        if (capabilities != null) capabilities.refresh();
+    }
+
+    @Override
+    public UpdateControl<MoEDeployment> reconcile(MoEDeployment moe, Context<MoEDeployment> context) {
+        init(context.getClient());
+        Instant now = clock.instant();
+        long generation = moe.getMetadata().getGeneration();
+        MoEDeploymentStatus previous = moe.getStatus() == null ? new MoEDeploymentStatus() : moe.getStatus();
+        Map<Integer, StatefulSet> groups = new TreeMap<>();
+        for (StatefulSet sts : context.getSecondaryResources(StatefulSet.class)) {
+            int index = Names.groupIndexOf(moe, sts.getMetadata().getName());
+            if (index >= 0) groups.put(index, sts);
+        }
+
+        ResolvedSpec spec;
+        try {
+            if (moe.getMetadata().getName().length() > Names.MAX_DEPLOYMENT_NAME) {
+                throw new InvalidSpecException(List.of("metadata.name: at most " + Names.MAX_DEPLOYMENT_NAME
+                        + " characters (pod names add -g<group>-<rank>), got " + moe.getMetadata().getName().length()));
+            }
+            spec = ResolvedSpec.resolve(moe.getSpec(), config);
+        } catch (InvalidSpecException e) {
+            return invalidSpec(moe, previous, groups, e, now);
+        }
+
+        ClusterCapabilities.Snapshot cluster = capabilities.current();
+        boolean scrapeAnnotations = !cluster.serviceMonitor();
+        Map<Integer, StatefulSet> desired = new HashMap<>();
+        for (int i = 0; i < spec.replicas(); i++) {
+            desired.put(i, GroupResources.statefulSet(moe, spec, config, i, scrapeAnnotations));
+        }
+        Map<Integer, GroupState> observed = new TreeMap<>();
+        groups.forEach((i, sts) -> observed.put(i, GroupState.of(i, sts)));
+        RolloutPlanner.Step step = RolloutPlanner.plan(spec.replicas(), observed,
+                i -> desired.get(i).getMetadata().getAnnotations().get(Labels.TEMPLATE_HASH));
+
+        writer.apply(DeploymentResources.runtimeConfig(moe, spec, config), find(context, ConfigMap.class, Names.configMap(moe)));
+        writer.apply(DeploymentResources.clientService(moe, spec), find(context, Service.class, Names.clientService(moe)));
+        for (int i = 0; i < spec.replicas(); i++) {
+            writer.apply(GroupResources.peerService(moe, spec, config, i), find(context, Service.class, Names.peers(moe, i)));
+            if (!step.waiting().contains(i)) {
+                writer.applyGroup(desired.get(i), groups.get(i), now);
+            }
+        }
+        for (int i : step.delete()) {
+            writer.delete(groups.get(i));
+            find(context, Service.class, Names.peers(moe, i)).ifPresent(writer::delete);
+        }
+        if (cluster.podDisruptionBudgetV1()) {
+            PodDisruptionBudget pdb = DeploymentResources.podDisruptionBudget(moe);
+            writer.apply(pdb, writer.get(pdb));
+        }
+        if (cluster.serviceMonitor()) {
+            GenericKubernetesResource monitor = DeploymentResources.serviceMonitor(moe);
+            writer.apply(monitor, writer.get(monitor));
+        }
+        recordEvents(moe, step, groups.size(), spec.replicas());
+
+        MoEDeploymentStatus status = statusFor(moe, spec, previous, groups, observed, step, desired, now);
+        UpdateControl<MoEDeployment> control = UpdateControl.patchStatus(statusPatch(moe, status));
+        boolean settled = StatusBuilder.isTrue(status, StatusBuilder.READY) && !StatusBuilder.isTrue(status, StatusBuilder.PROGRESSING);
+        return settled ? control : control.rescheduleAfter(RECHECK);
+    }
+
+    private MoEDeploymentStatus statusFor(MoEDeployment moe, ResolvedSpec spec, MoEDeploymentStatus previous,
+                                          Map<Integer, StatefulSet> groups, Map<Integer, GroupState> observed,
+                                          RolloutPlanner.Step step, Map<Integer, StatefulSet> desired, Instant now) {
+        long generation = moe.getMetadata().getGeneration();
+        int wanted = spec.replicas();
+        int ready = 0, updated = 0;
+        List<Integer> stuck = new ArrayList<>();
+        for (int i = 0; i < wanted; i++) {
+            GroupState group = observed.get(i);
+            if (group == null) continue;
+            boolean current = group.templateHash() != null
+                    && group.templateHash().equals(desired.get(i).getMetadata().getAnnotations().get(Labels.TEMPLATE_HASH));
+            if (group.ready()) ready++;
+            if (group.ready() && current) updated++;
+            if (!group.ready() && current && ChildWriter.startedBefore(groups.get(i), now.minusSeconds(spec.startupTimeoutSeconds() + 60L))) {
+                stuck.add(i);
+            }
+        }
+        MoEDeploymentStatus status = new MoEDeploymentStatus();
+        status.setConditions(previous.getConditions());
+        status.setObservedGeneration(generation);
+        status.setReplicas(wanted);
+        status.setReadyReplicas(ready);
+        status.setUpdatedReplicas(updated);
+        status.setReady(ready + "/" + wanted);
+        status.setSelector(Labels.selectorString(Labels.servingSelector(moe)));
+        status.setEndpoint(DeploymentResources.endpoint(moe, spec));
+        status.setShardPlan(spec.shardPlan().assignments());
+        status.setExpertsPerPod(spec.shardPlan().expertsPerPod());
+
+        boolean allReady = ready == wanted;
+        StatusBuilder.setCondition(status, generation, StatusBuilder.READY, allReady,
+                allReady ? (wanted == 0 ? "ScaledToZero" : "AllGroupsReady") : "GroupsNotReady",
+                ready + " of " + wanted + " serving groups ready", now);
+        boolean progressing = !step.isIdle() || updated < wanted;
+        String reason = !step.delete().isEmpty() || !step.create().isEmpty() ? "Scaling"
+                : !step.update().isEmpty() || !step.waiting().isEmpty() ? "RollingUpdate"
+                : progressing ? "GroupsStarting" : "Complete";
+        String message = progressing
+                ? updated + " of " + wanted + " groups ready on the current spec"
+                        + (step.waiting().isEmpty() ? "" : "; waiting to update groups " + step.waiting())
+                : "all " + wanted + " groups ready on the current spec";
+        boolean wasProgressing = StatusBuilder.isTrue(previous, StatusBuilder.PROGRESSING);
+        StatusBuilder.setCondition(status, generation, StatusBuilder.PROGRESSING, progressing, reason, message, now);
+        if (wasProgressing && !progressing) {
+            events.normal(moe, "RolloutComplete", message);
+        }
+        if (stuck.isEmpty()) {
+            StatusBuilder.setCondition(status, generation, StatusBuilder.DEGRADED, false, "AsExpected", "no group is failing", now);
+        } else {
+            boolean wasDegraded = StatusBuilder.isTrue(previous, StatusBuilder.DEGRADED);
+            String why = "groups " + stuck + " not ready " + spec.startupTimeoutSeconds() + " s after they were started";
+            StatusBuilder.setCondition(status, generation, StatusBuilder.DEGRADED, true, "GroupsUnavailable", why, now);
+            if (!wasDegraded) events.warning(moe, "GroupsUnavailable", why);
+        }
+        return status;
+    }
+
+    /** Nothing is created or changed; groups that already run keep serving the last valid spec. */
+    private UpdateControl<MoEDeployment> invalidSpec(MoEDeployment moe, MoEDeploymentStatus previous,
+                                                      Map<Integer, StatefulSet> groups, InvalidSpecException e, Instant now) {
+        long generation = moe.getMetadata().getGeneration();
+        String message = e.getMessage();
+        boolean alreadyReported = previous.condition(StatusBuilder.READY) != null
+                && "InvalidSpec".equals(previous.condition(StatusBuilder.READY).getReason())
+                && message.equals(previous.condition(StatusBuilder.READY).getMessage());
+        if (!alreadyReported) {
+            LOG.warn("{}/{}: invalid spec: {}", moe.getMetadata().getNamespace(), moe.getMetadata().getName(), message);
+            events.warning(moe, "InvalidSpec", message);
+        }
+        MoEDeploymentStatus status = new MoEDeploymentStatus();
+        status.setConditions(previous.getConditions());
+        status.setObservedGeneration(generation);
+        long ready = groups.values().stream().filter(GroupState::isReady).count();
+        status.setReplicas(groups.size());
+        status.setReadyReplicas((int) ready);
+        status.setUpdatedReplicas(0);
+        status.setReady(ready + "/" + groups.size());
+        status.setSelector(Labels.selectorString(Labels.servingSelector(moe)));
+        status.setEndpoint(previous.getEndpoint());
+        status.setShardPlan(previous.getShardPlan());
+        status.setExpertsPerPod(previous.getExpertsPerPod());
+        StatusBuilder.setCondition(status, generation, StatusBuilder.READY, false, "InvalidSpec", message, now);
+        StatusBuilder.setCondition(status, generation, StatusBuilder.PROGRESSING, false, "InvalidSpec",
+                "fix the spec; nothing changes until then", now);
+        StatusBuilder.setCondition(status, generation, StatusBuilder.DEGRADED, true, "InvalidSpec", message, now);
+        return UpdateControl.patchStatus(statusPatch(moe, status));
+    }
+
+    /**
+     * Only name, namespace and status: server-side applied without a resourceVersion, so a status
+     * computed from a cache that missed our own last patch does not fail with a conflict. The
+     * operator is the only writer of these status fields.
+     */
+    private static MoEDeployment statusPatch(MoEDeployment moe, MoEDeploymentStatus status) {
+        MoEDeployment patch = new MoEDeployment();
+        patch.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
+                .withName(moe.getMetadata().getName()).withNamespace(moe.getMetadata().getNamespace()).build());
+        patch.setStatus(status);
+        return patch;
+    }
+
+    private void recordEvents(MoEDeployment moe, RolloutPlanner.Step step, int before, int after) {
+        if (!step.create().isEmpty()) {
+            events.normal(moe, "ScalingUp", "creating serving groups " + list(step.create()) + " (" + before + " -> " + after + " groups)");
+        }
+        if (!step.delete().isEmpty()) {
+            events.normal(moe, "ScalingDown", "removing serving groups " + list(step.delete()) + " (" + before + " -> " + after + " groups)");
+        }
+        if (!step.update().isEmpty()) {
+            events.normal(moe, "RollingUpdate", "updating serving groups " + list(step.update()) + " to the current spec"
+                    + (step.waiting().isEmpty() ? "" : "; then " + list(step.waiting())));
+        }
+    }
+
+    private static String list(List<Integer> groups) {
+        return groups.stream().map(String::valueOf).collect(Collectors.joining(", "));
+    }
+
+    private static <R extends HasMetadata> java.util.Optional<R> find(Context<MoEDeployment> context, Class<R> type, String name) {
+        return context.getSecondaryResources(type).stream().filter(r -> r.getMetadata().getName().equals(name)).findFirst();
+    }
+}

@@ -1,0 +1,30 @@
+package io.moeoperator.operator;
+
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import io.moeoperator.operator.api.MoEDeployment;
+import io.moeoperator.operator.api.MoEDeploymentSpec;
+import io.moeoperator.operator.spec.InvalidSpecException;
+import io.moeoperator.operator.spec.ResolvedSpec;
+
+/** MoEDeployments for tests, written as users write them: YAML. */
+public final class Deployments {
+    private Deployments() {}
+
+    /** A deployment named {@code name} in namespace {@code ns} with the given spec (YAML, indented as under `spec:`). */
+    public static MoEDeployment fromYaml(String name, String ns, String specYaml) {
+        String yaml = "apiVersion: serving.moe-operator.io/v1alpha1\nkind: MoEDeployment\nmetadata:\n  name: " + name
+                + "\n  namespace: " + ns + "\nspec:\n" + specYaml.stripIndent().lines().map(l -> "  " + l).reduce("", (a, b) -> a + b + "\n");
+        MoEDeployment moe = Serialization.unmarshal(yaml, MoEDeployment.class);
+        moe.setMetadata(new ObjectMetaBuilder(moe.getMetadata()).withUid("uid-" + name).withGeneration(1L).build());
+        return moe;
+    }
+
+    public static MoEDeploymentSpec spec(String specYaml) {
+        return fromYaml("x", "ns", specYaml).getSpec();
+    }
+
+    public static ResolvedSpec resolve(String specYaml) throws InvalidSpecException {
+        return ResolvedSpec.resolve(spec(specYaml), OperatorConfig.defaults());
+    }
+}

@@ -1,0 +1,98 @@
+package io.moeoperator.operator.spec;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.moeoperator.operator.Deployments;
+import io.moeoperator.operator.OperatorConfig;
+import io.moeoperator.operator.api.Device;
+import io.moeoperator.operator.api.SchedulingSpec.GroupSpread;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+class ResolvedSpecTest {
+
+    @Test
+    void defaults() throws Exception {
+        ResolvedSpec spec = Deployments.resolve("model: {uri: 'synthetic://'}");
+        assertEquals(1, spec.replicas());
+        assertEquals(1, spec.expertParallelism());
+        assertEquals(Device.CPU, spec.device());
+        assertEquals(OperatorConfig.DEFAULT_RUNTIME_IMAGE, spec.image());
+        assertEquals(0, spec.gpus());
+        assertEquals("1", spec.cpu());
+        assertEquals("2Gi", spec.memory());
+        assertEquals(8000, spec.port());
+        assertEquals(1800, spec.startupTimeoutSeconds());
+        assertEquals(GroupSpread.Preferred, spec.groupSpread());
+        assertEquals("gguf", spec.format());
+        assertEquals("synthetic", spec.servedModelName());
+        assertEquals(16, spec.shardPlan().experts());
+        assertNull(spec.maxNumSeqs());
+    }
+
+    @Test
+    void cudaDefaultsToOneGpuAndTheCudaImage() throws Exception {
+        ResolvedSpec spec = Deployments.resolve("""
+                model: {uri: 'hf://deepseek-ai/DeepSeek-V2-Lite-Chat', experts: 64}
+                device: cuda
+                expertParallelism: 2
+                """);
+        assertEquals(1, spec.gpus());
+        assertEquals(OperatorConfig.DEFAULT_CUDA_RUNTIME_IMAGE, spec.image());
+        assertEquals("0-31,32-63", spec.shardPlan().compact());
+        assertEquals("DeepSeek-V2-Lite-Chat", spec.servedModelName());
+    }
+
+    @Test
+    void unknownExpertCountStillPlansShares() throws Exception {
+        ResolvedSpec spec = Deployments.resolve("{model: {uri: 'file:///models/m.gguf'}, expertParallelism: 3}");
+        assertNull(spec.shardPlan().experts());
+        assertEquals("1/3", spec.shardPlan().expertsPerPod());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "{model: {uri: 'synthetic://?experts=8'}, expertParallelism: 16}|spec.expertParallelism: 16 pods cannot share 8 routed experts",
+            "{model: {uri: 'synthetic://?experts=8'}, expertParallelism: 3}|spec.expertParallelism: 3 does not divide the 8 routed experts",
+            "{model: {uri: 'hf://a/b', experts: 64}, expertParallelism: 0}|spec.expertParallelism: must be at least 1",
+            "{model: {uri: 'synthetic://'}, replicas: -1}|spec.replicas: must not be negative",
+            "{model: {uri: 's3://x/y'}}|spec.model.uri: 's3://x/y' has an unknown scheme",
+            "{replicas: 1}|spec.model.uri: is required",
+            "{model: {uri: 'synthetic://?experts=8', experts: 16}}|spec.model.experts: 16 disagrees with the URI's experts=8",
+            "{model: {uri: 'synthetic://', format: onnx}}|spec.model.format: 'onnx' is not one of",
+            "{model: {uri: 'file:///m.gguf', file: 'x.gguf'}}|spec.model.file: only applies to hf://",
+            "{model: {uri: 'synthetic://'}, resources: {gpus: 2}}|spec.resources.gpus: 2 GPUs requested but spec.device is cpu",
+            "{model: {uri: 'synthetic://'}, device: cuda, resources: {gpus: 0}}|spec.resources.gpus: must be at least 1 when spec.device is cuda",
+            "{model: {uri: 'synthetic://'}, resources: {memory: lots}}|spec.resources.memory: 'lots' is not a quantity",
+            "{model: {uri: 'synthetic://'}, resources: {cpu: '0'}}|spec.resources.cpu: must be positive",
+            "{model: {uri: 'synthetic://'}, serving: {port: 29500}}|spec.serving.port: 29500 is the expert-exchange port",
+            "{model: {uri: 'synthetic://'}, serving: {maxNumSeqs: 0}}|spec.serving.maxNumSeqs: must be at least 1",
+            "{model: {uri: 'synthetic://'}, serving: {startupTimeoutSeconds: 5}}|spec.serving.startupTimeoutSeconds: must be at least 10",
+            "{model: {uri: 'synthetic://'}, imagePullPolicy: Sometimes}|spec.imagePullPolicy: 'Sometimes' is not one of",
+            "{model: {uri: 'synthetic://'}, modelCache: {emptyDir: {}, hostPath: {path: /m}}}|spec.modelCache: set at most one",
+            "{model: {uri: 'synthetic://'}, modelCache: {hostPath: {path: m}}}|spec.modelCache.hostPath.path: must be an absolute path",
+            "{model: {uri: 'synthetic://'}, env: [{name: MOE_EP_SIZE, value: '4'}]}|spec.env[0].name: MOE_EP_SIZE is set by the operator",
+            "{model: {uri: 'hf://a/b'}, hfTokenSecret: {name: hf}}|spec.hfTokenSecret: needs both name and key",
+    })
+    void invalidSpecsNameTheField(String yaml, String expected) {
+        var e = assertThrows(InvalidSpecException.class, () -> Deployments.resolve(yaml));
+        assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
+
+    @Test
+    void unevenShardingAllowsANonDivisor() throws Exception {
+        ResolvedSpec spec = Deployments.resolve("{model: {uri: 'synthetic://?experts=8'}, expertParallelism: 3, expertSharding: Uneven}");
+        assertEquals("0-2,3-5,6-7", spec.shardPlan().compact());
+    }
+
+    @Test
+    void everyProblemIsReportedAtOnce() {
+        var e = assertThrows(InvalidSpecException.class,
+                () -> Deployments.resolve("{model: {uri: 'synthetic://'}, replicas: -2, serving: {port: 0}}"));
+        assertEquals(2, e.problems().size(), e.problems().toString());
+    }
+}
