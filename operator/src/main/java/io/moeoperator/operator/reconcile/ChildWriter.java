@@ -59,15 +59,21 @@ final class ChildWriter {
         return Optional.ofNullable(client.resource(desired).get());
     }
 
-    /** Whether the group got its current template before {@code instant} (false when unknown). */
-    static boolean startedBefore(StatefulSet sts, Instant instant) {
-        if (sts == null || sts.getMetadata().getAnnotations() == null) return false;
+    /** When the group got its current pod template, or null when unknown. */
+    static Instant templateAppliedAt(StatefulSet sts) {
+        if (sts == null || sts.getMetadata().getAnnotations() == null) return null;
         String at = sts.getMetadata().getAnnotations().get(TEMPLATE_APPLIED_AT);
         try {
-            return at != null && Instant.parse(at).isBefore(instant);
+            return at == null ? null : Instant.parse(at);
         } catch (DateTimeParseException e) {
-            return false;
+            return null;
         }
+    }
+
+    /** Whether the group got its current template before {@code instant} (false when unknown). */
+    static boolean startedBefore(StatefulSet sts, Instant instant) {
+        Instant at = templateAppliedAt(sts);
+        return at != null && at.isBefore(instant);
     }
 
     private static String hashOf(HasMetadata resource) {

@@ -144,7 +144,7 @@ public class MoEDeploymentReconciler implements Reconciler<MoEDeployment> {
         MoEDeploymentStatus status = statusFor(moe, spec, previous, groups, observed, step, desired, now);
         UpdateControl<MoEDeployment> control = UpdateControl.patchStatus(statusPatch(moe, status));
         boolean settled = StatusBuilder.isTrue(status, StatusBuilder.READY) && !StatusBuilder.isTrue(status, StatusBuilder.PROGRESSING);
-        return settled ? control : control.rescheduleAfter(RECHECK);
+        return settled ? control : control.rescheduleAfter(recheckAfter(spec, groups, now));
     }
 
     private MoEDeploymentStatus statusFor(MoEDeployment moe, ResolvedSpec spec, MoEDeploymentStatus previous,
@@ -161,7 +161,7 @@ public class MoEDeploymentReconciler implements Reconciler<MoEDeployment> {
                     && group.templateHash().equals(desired.get(i).getMetadata().getAnnotations().get(Labels.TEMPLATE_HASH));
             if (group.ready()) ready++;
             if (group.ready() && current) updated++;
-            if (!group.ready() && current && ChildWriter.startedBefore(groups.get(i), now.minusSeconds(spec.startupTimeoutSeconds() + 60L))) {
+            if (!group.ready() && current && ChildWriter.startedBefore(groups.get(i), now.minusSeconds(spec.startupTimeoutSeconds()))) {
                 stuck.add(i);
             }
         }
@@ -203,6 +203,18 @@ public class MoEDeploymentReconciler implements Reconciler<MoEDeployment> {
             if (!wasDegraded) events.warning(moe, "GroupsUnavailable", why);
         }
         return status;
+    }
+
+    /** Look again within RECHECK, or just after the next starting group's startup budget runs out. */
+    private static Duration recheckAfter(ResolvedSpec spec, Map<Integer, StatefulSet> groups, Instant now) {
+        Duration next = RECHECK;
+        for (StatefulSet sts : groups.values()) {
+            Instant appliedAt = ChildWriter.templateAppliedAt(sts);
+            if (appliedAt == null) continue;
+            Duration left = Duration.between(now, appliedAt.plusSeconds(spec.startupTimeoutSeconds() + 1L));
+            if (!left.isNegative() && left.compareTo(next) < 0) next = left;
+        }
+        return next;
     }
 
     /** Nothing is created or changed; groups that already run keep serving the last valid spec. */

@@ -19,7 +19,7 @@ import java.util.List;
 
 /** What the tests do to the cluster, including standing in for the kubelet and StatefulSet controller. */
 final class ClusterFixture {
-    static final Duration WAIT = Duration.ofSeconds(30);
+    static final Duration WAIT = Duration.ofSeconds(45);
     static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
 
     private final KubernetesClient client;

@@ -204,6 +204,28 @@ class MoEDeploymentIT {
     }
 
     @Test
+    void aGroupThatNeverBecomesReadyMarksTheDeploymentDegraded() {
+        String ns = "degraded";
+        RealApiServer.createNamespace(client, ns);
+        cluster.createFromYaml(ns, """
+                apiVersion: serving.moe-operator.io/v1alpha1
+                kind: MoEDeployment
+                metadata: {name: stuck}
+                spec: {model: {uri: 'synthetic://?experts=4'}, replicas: 2, serving: {startupTimeoutSeconds: 10}}
+                """);
+        await(ClusterFixture.WAIT, () -> assertEquals(2, cluster.statefulSetNames(ns).size()));
+        cluster.markReady(ns, "stuck-g0");
+        cluster.awaitCondition(ns, "stuck", "Degraded", "False", "AsExpected");
+        // Group 1 never gets ready (its pods would be crash-looping): Degraded once its 10 s budget is spent.
+        cluster.awaitCondition(ns, "stuck", "Degraded", "True", "GroupsUnavailable");
+        assertTrue(cluster.condition(ns, "stuck", "Degraded").getMessage().contains("groups [1] not ready 10 s after"));
+        assertTrue(cluster.eventReasons(ns, "stuck").contains("GroupsUnavailable"));
+        cluster.markReady(ns, "stuck-g1");
+        cluster.awaitCondition(ns, "stuck", "Degraded", "False", "AsExpected");
+        cluster.awaitCondition(ns, "stuck", "Ready", "True", "AllGroupsReady");
+    }
+
+    @Test
     void everyChildIsOwnedSoDeletingTheResourceCollectsIt() {
         String ns = "delete";
         RealApiServer.createNamespace(client, ns);
