@@ -24,6 +24,7 @@ public record ServeArguments(Map<String, String> config, boolean help) {
             new Flag("--threads", "N", "moe.threads", "CPU threads for the forward pass (default: all)"),
             new Flag("--context-length", "N", "moe.context-length", "longest prompt + completion in tokens (default: the model's)"),
             new Flag("--chat-template", "PATH", "moe.chat-template", "Jinja chat template replacing the model's own"),
+            new Flag("--metrics-labels", "K=V,..", "moe.metrics-labels", "labels added to every metric at /q/metrics"),
             new Flag("--max-num-seqs", "N", "moe.engine.max-num-seqs", "sequences running at once"),
             new Flag("--max-num-batched-tokens", "N", "moe.engine.max-num-batched-tokens", "tokens computed per step"),
             new Flag("--block-size", "N", "moe.engine.block-size", "KV-cache block size in tokens"),

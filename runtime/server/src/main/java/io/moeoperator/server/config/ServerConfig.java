@@ -32,6 +32,9 @@ public interface ServerConfig {
     /** Longest prompt + completion in tokens; at most the model's context length, which is the default. */
     OptionalInt contextLength();
 
+    /** Labels on every metric, {@code name=value,name2=value2} (the operator names the deployment and group). */
+    Optional<String> metricsLabels();
+
     /** A Jinja chat template file that replaces the model's own {@code tokenizer.chat_template}. */
     Optional<Path> chatTemplate();
 

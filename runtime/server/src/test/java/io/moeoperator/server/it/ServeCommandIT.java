@@ -82,6 +82,13 @@ class ServeCommandIT {
     }
 
     @Test
+    void aMalformedMetricsLabelStopsStartUp() throws Exception {
+        Run r = run("--model", SyntheticModelResource.model().toString(), "--port", "0", "--metrics-labels", "moe-deployment=x");
+        assertTrue(r.exit() != 0, "exit code " + r.exit());
+        assertTrue(r.err().contains("--metrics-labels: 'moe-deployment=x' is not name=value with a Prometheus label name"), r.err());
+    }
+
+    @Test
     void servesWithTheGivenPortKeyAndName() throws Exception {
         int port;
         try (ServerSocket s = new ServerSocket(0)) {
@@ -89,7 +96,8 @@ class ServeCommandIT {
         }
         Process p = start("--model", SyntheticModelResource.model().toString(), "--port", Integer.toString(port),
                 "--host", "127.0.0.1", "--api-key", "k", "--served-model-name", "tiny", "--max-num-seqs", "2",
-                "--kv-cache-memory", "64M", "--context-length", "64");
+                "--kv-cache-memory", "64M", "--context-length", "64",
+                "--metrics-labels", "moe_deployment=tiny,moe_group=0");
         try {
             URI base = URI.create("http://127.0.0.1:" + port + "/");
             Http anonymous = new Http(base, null);
@@ -105,6 +113,9 @@ class ServeCommandIT {
             var tooLong = new Http(base, "k").post("/v1/completions",
                     "{\"model\":\"tiny\",\"prompt\":\"" + "word ".repeat(80) + "\",\"max_tokens\":1}").error(400);
             assertEquals("context_length_exceeded", tooLong.get("code").asText());
+            String metrics = anonymous.get("/q/metrics").body();
+            assertTrue(metrics.contains("moe_requests_waiting{moe_deployment=\"tiny\",moe_group=\"0\"}"),
+                    "--metrics-labels label every series: " + metrics.lines().filter(l -> l.startsWith("moe_requests")).toList());
             anonymous.get("/v1/models").error(401);
         } finally {
             p.destroy(); // SIGTERM: Quarkus shuts down and stops the engine
