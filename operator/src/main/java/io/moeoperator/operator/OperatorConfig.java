@@ -10,21 +10,26 @@ import java.util.Set;
  * @param cudaRuntimeImage default image for device cuda
  * @param expertPort       port on which the ranks of a group exchange tokens for their experts
  * @param namespaces       namespaces to watch; empty = all
+ * @param prometheusUrl    Prometheus for autoscaling when a MoEDeployment names none
  */
-public record OperatorConfig(String runtimeImage, String cudaRuntimeImage, int expertPort, Set<String> namespaces) {
+public record OperatorConfig(String runtimeImage, String cudaRuntimeImage, int expertPort, Set<String> namespaces,
+                             String prometheusUrl) {
     public static final String VERSION = "0.1.0";
     public static final String DEFAULT_RUNTIME_IMAGE = "ghcr.io/moe-operator/moe-runtime:" + VERSION;
     public static final String DEFAULT_CUDA_RUNTIME_IMAGE = "ghcr.io/moe-operator/moe-runtime:" + VERSION + "-cuda";
     public static final int DEFAULT_EXPERT_PORT = 29500;
+    public static final String DEFAULT_PROMETHEUS_URL = "http://prometheus.monitoring:9090";
 
     public OperatorConfig {
         Objects.requireNonNull(runtimeImage, "runtimeImage");
         Objects.requireNonNull(cudaRuntimeImage, "cudaRuntimeImage");
         if (expertPort < 1 || expertPort > 65535) throw new IllegalArgumentException("expert port must be in 1..65535, got " + expertPort);
         namespaces = Set.copyOf(namespaces);
+        Objects.requireNonNull(prometheusUrl, "prometheusUrl");
     }
 
     public static OperatorConfig defaults() {
-        return new OperatorConfig(DEFAULT_RUNTIME_IMAGE, DEFAULT_CUDA_RUNTIME_IMAGE, DEFAULT_EXPERT_PORT, Set.of());
+        return new OperatorConfig(DEFAULT_RUNTIME_IMAGE, DEFAULT_CUDA_RUNTIME_IMAGE, DEFAULT_EXPERT_PORT, Set.of(),
+                DEFAULT_PROMETHEUS_URL);
     }
 }

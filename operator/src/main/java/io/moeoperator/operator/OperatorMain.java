@@ -37,6 +37,9 @@ public final class OperatorMain implements Callable<Integer> {
     @Option(names = "--expert-port", description = "port on which the ranks of a group exchange tokens (default ${DEFAULT-VALUE})")
     int expertPort = OperatorConfig.DEFAULT_EXPERT_PORT;
 
+    @Option(names = "--prometheus-url", description = "Prometheus for autoscaling when a MoEDeployment names none (default ${DEFAULT-VALUE})")
+    String prometheusUrl = OperatorConfig.DEFAULT_PROMETHEUS_URL;
+
     @Option(names = "--http-host", description = "interface for /healthz, /readyz and /metrics (default ${DEFAULT-VALUE})")
     String httpHost = "0.0.0.0";
 
@@ -59,7 +62,7 @@ public final class OperatorMain implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         namespaces.removeIf(String::isBlank);
-        OperatorConfig config = new OperatorConfig(runtimeImage, cudaRuntimeImage, expertPort, namespaces);
+        OperatorConfig config = new OperatorConfig(runtimeImage, cudaRuntimeImage, expertPort, namespaces, prometheusUrl);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmGcMetrics().bindTo(registry);

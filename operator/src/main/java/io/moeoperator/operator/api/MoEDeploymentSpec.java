@@ -59,7 +59,10 @@ public record MoEDeploymentSpec(
         List<LocalObjectReference> imagePullSecrets,
 
         @JsonPropertyDescription("Secret key holding a Hugging Face token, passed as HF_TOKEN (for gated hf:// models).")
-        SecretKeySelector hfTokenSecret) {
+        SecretKeySelector hfTokenSecret,
+
+        @JsonPropertyDescription("Scale the serving groups on Prometheus metrics.")
+        AutoscalingSpec autoscaling) {
 
     public enum ExpertSharding { Even, Uneven }
 }

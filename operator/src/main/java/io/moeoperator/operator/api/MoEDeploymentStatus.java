@@ -41,6 +41,9 @@ public class MoEDeploymentStatus {
     @JsonPropertyDescription("Which routed experts each rank of a group holds.")
     private List<ShardAssignment> shardPlan = new ArrayList<>();
 
+    @JsonPropertyDescription("The autoscaler's last evaluation (when spec.autoscaling is enabled).")
+    private AutoscalingStatus autoscaling;
+
     public Long getObservedGeneration() { return observedGeneration; }
     public void setObservedGeneration(Long observedGeneration) { this.observedGeneration = observedGeneration; }
     public String getReady() { return ready; }
@@ -61,6 +64,9 @@ public class MoEDeploymentStatus {
     public void setEndpoint(String endpoint) { this.endpoint = endpoint; }
     public List<ShardAssignment> getShardPlan() { return shardPlan; }
     public void setShardPlan(List<ShardAssignment> shardPlan) { this.shardPlan = shardPlan; }
+
+    public AutoscalingStatus getAutoscaling() { return autoscaling; }
+    public void setAutoscaling(AutoscalingStatus autoscaling) { this.autoscaling = autoscaling; }
 
     /** The condition of that type, or null. */
     public Condition condition(String type) {

@@ -18,6 +18,8 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
 import io.moeoperator.operator.OperatorConfig;
 import io.moeoperator.operator.api.MoEDeployment;
 import io.moeoperator.operator.api.MoEDeploymentStatus;
+import io.moeoperator.operator.autoscale.AutoscalingController;
+import io.moeoperator.operator.autoscale.PrometheusClient;
 import io.moeoperator.operator.resources.DeploymentResources;
 import io.moeoperator.operator.resources.GroupResources;
 import io.moeoperator.operator.resources.Labels;
@@ -48,12 +50,14 @@ public class MoEDeploymentReconciler implements Reconciler<MoEDeployment> {
     private static final Logger LOG = LoggerFactory.getLogger(MoEDeploymentReconciler.class);
     /** While groups start or roll, look again this often even without events (for the Degraded timeout). */
     static final Duration RECHECK = Duration.ofSeconds(30);
+    public static final String AUTOSCALING_ACTIVE = "AutoscalingActive";
 
     private final OperatorConfig config;
     private final Clock clock;
     private volatile ClusterCapabilities capabilities;
     private volatile EventRecorder events;
     private volatile ChildWriter writer;
+    private volatile AutoscalingController autoscaling;
 
     public MoEDeploymentReconciler(OperatorConfig config, Clock clock) {
         this.config = config;
@@ -76,6 +80,7 @@ public class MoEDeploymentReconciler implements Reconciler<MoEDeployment> {
         if (writer == null) {
             capabilities = new ClusterCapabilities(client, clock);
             events = new EventRecorder(client, clock);
+            autoscaling = new AutoscalingController(client, new PrometheusClient());
             writer = new ChildWriter(client);
         }
     }
@@ -142,9 +147,36 @@ public class MoEDeploymentReconciler implements Reconciler<MoEDeployment> {
         recordEvents(moe, step, groups.size(), spec.replicas());
 
         MoEDeploymentStatus status = statusFor(moe, spec, previous, groups, observed, step, desired, now);
-        UpdateControl<MoEDeployment> control = UpdateControl.patchStatus(statusPatch(moe, status));
         boolean settled = StatusBuilder.isTrue(status, StatusBuilder.READY) && !StatusBuilder.isTrue(status, StatusBuilder.PROGRESSING);
-        return settled ? control : control.rescheduleAfter(recheckAfter(spec, groups, now));
+        Duration next = settled ? null : recheckAfter(spec, groups, now);
+        Duration autoscaleIn = autoscale(moe, spec, previous, status, now);
+        if (autoscaleIn != null && (next == null || autoscaleIn.compareTo(next) < 0)) next = autoscaleIn;
+        UpdateControl<MoEDeployment> control = UpdateControl.patchStatus(statusPatch(moe, status));
+        return next == null ? control : control.rescheduleAfter(next);
+    }
+
+    /** Evaluates autoscaling when due; returns when to look again, or null when it is off. */
+    private Duration autoscale(MoEDeployment moe, ResolvedSpec spec, MoEDeploymentStatus previous,
+                               MoEDeploymentStatus status, Instant now) {
+        if (spec.autoscaling() == null) {
+            autoscaling.forget(moe);
+            status.setAutoscaling(null);
+            status.getConditions().removeIf(c -> AUTOSCALING_ACTIVE.equals(c.getType()));
+            return null;
+        }
+        AutoscalingController.Outcome outcome = autoscaling.evaluate(moe, spec, previous.getAutoscaling(), now);
+        status.setAutoscaling(outcome.status());
+        var before = previous.condition(AUTOSCALING_ACTIVE);
+        StatusBuilder.setCondition(status, moe.getMetadata().getGeneration(), AUTOSCALING_ACTIVE, outcome.active(),
+                outcome.reason(), outcome.message(), now);
+        if (outcome.scaledTo() != null) {
+            events.normal(moe, "Autoscaled", "scaled from " + outcome.scaledFrom() + " to " + outcome.scaledTo()
+                    + " groups: " + outcome.status().reason());
+        }
+        if (!outcome.active() && (before == null || !outcome.reason().equals(before.getReason()))) {
+            events.warning(moe, "AutoscalingFailed", outcome.message());
+        }
+        return outcome.nextIn();
     }
 
     private MoEDeploymentStatus statusFor(MoEDeployment moe, ResolvedSpec spec, MoEDeploymentStatus previous,
@@ -240,6 +272,7 @@ public class MoEDeploymentReconciler implements Reconciler<MoEDeployment> {
         status.setSelector(Labels.selectorString(Labels.servingSelector(moe)));
         status.setEndpoint(previous.getEndpoint());
         status.setShardPlan(previous.getShardPlan());
+        status.setAutoscaling(previous.getAutoscaling());
         status.setExpertsPerPod(previous.getExpertsPerPod());
         StatusBuilder.setCondition(status, generation, StatusBuilder.READY, false, "InvalidSpec", message, now);
         StatusBuilder.setCondition(status, generation, StatusBuilder.PROGRESSING, false, "InvalidSpec",

@@ -38,7 +38,9 @@ public final class RuntimeCommand {
                 "--model", modelArgument(spec),
                 "--host", "0.0.0.0",
                 "--port", String.valueOf(spec.port()),
-                "--served-model-name", spec.servedModelName()));
+                "--served-model-name", spec.servedModelName(),
+                // The autoscaler's and dashboards' queries select a deployment's series by these.
+                "--metrics-labels", metricsLabels(moe, group)));
         if (spec.model() instanceof ModelUri.HuggingFace) {
             args.addAll(List.of("--model-cache", CACHE_DIR + "/huggingface"));
             if (spec.modelFile() != null) args.addAll(List.of("--model-file", spec.modelFile()));
@@ -63,6 +65,11 @@ public final class RuntimeCommand {
             if (spec.shardPlan().experts() != null) args.addAll(List.of("--ep-experts", spec.shardPlan().compact()));
         }
         return args;
+    }
+
+    public static String metricsLabels(MoEDeployment moe, int group) {
+        return "moe_namespace=" + moe.getMetadata().getNamespace() + ",moe_deployment=" + moe.getMetadata().getName()
+                + ",moe_group=" + group;
     }
 
     /** {@code moe synth} for a synthetic:// model, or null. */

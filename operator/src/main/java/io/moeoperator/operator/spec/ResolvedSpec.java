@@ -35,7 +35,7 @@ public record ResolvedSpec(
         Map<String, String> nodeSelector, List<Toleration> tolerations, Affinity affinity,
         GroupSpread groupSpread, String priorityClassName,
         ModelCacheSpec modelCache, List<EnvVar> env, List<LocalObjectReference> imagePullSecrets,
-        SecretKeySelector hfTokenSecret) {
+        SecretKeySelector hfTokenSecret, ResolvedAutoscaling autoscaling) {
 
     public static final int DEFAULT_PORT = 8000;
     public static final int DEFAULT_STARTUP_TIMEOUT_SECONDS = 1800;
@@ -134,6 +134,7 @@ public record ResolvedSpec(
         if (spec.hfTokenSecret() != null && (isBlank(spec.hfTokenSecret().getName()) || isBlank(spec.hfTokenSecret().getKey()))) {
             problems.add("spec.hfTokenSecret: needs both name and key");
         }
+        ResolvedAutoscaling autoscaling = ResolvedAutoscaling.resolve(spec.autoscaling(), config.prometheusUrl(), problems);
         if (!problems.isEmpty()) throw new InvalidSpecException(problems);
 
         String served = modelSpec.servedModelName() != null ? modelSpec.servedModelName() : model.displayName();
@@ -143,7 +144,7 @@ public record ResolvedSpec(
                 Objects.requireNonNullElse(scheduling.nodeSelector(), Map.of()),
                 Objects.requireNonNullElse(scheduling.tolerations(), List.of()), scheduling.affinity(),
                 Objects.requireNonNullElse(scheduling.groupSpread(), GroupSpread.Preferred), scheduling.priorityClassName(),
-                cache, env, Objects.requireNonNullElse(spec.imagePullSecrets(), List.of()), spec.hfTokenSecret());
+                cache, env, Objects.requireNonNullElse(spec.imagePullSecrets(), List.of()), spec.hfTokenSecret(), autoscaling);
     }
 
     private static void checkQuantity(List<String> problems, String field, String value) {

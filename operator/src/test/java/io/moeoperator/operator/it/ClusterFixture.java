@@ -48,6 +48,18 @@ final class ClusterFixture {
         return client.resources(MoEDeployment.class).inNamespace(ns).withName(name).get();
     }
 
+    /** Edits a deployment as kubectl edit does, again on a conflict (the operator patches status meanwhile). */
+    void edit(String ns, String name, java.util.function.UnaryOperator<MoEDeployment> change) {
+        RealApiServer.await(WAIT, () -> {
+            try {
+                client.resources(MoEDeployment.class).inNamespace(ns).withName(name).edit(change);
+            } catch (KubernetesClientException e) {
+                if (e.getCode() == 409) throw new AssertionError("conflict, again: " + e.getMessage());
+                throw e;
+            }
+        });
+    }
+
     StatefulSet sts(String ns, String name) {
         return client.apps().statefulSets().inNamespace(ns).withName(name).get();
     }

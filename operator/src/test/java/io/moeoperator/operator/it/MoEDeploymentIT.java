@@ -146,8 +146,7 @@ class MoEDeploymentIT {
         for (int g = 0; g < 3; g++) cluster.markReady(ns, "roll-g" + g);
         cluster.awaitCondition(ns, "roll", "Ready", "True", "AllGroupsReady");
 
-        client.resources(MoEDeployment.class).inNamespace(ns).withName("roll")
-                .edit(m -> { m.getSpec(); return withImage(m, "runtime:2"); });
+        cluster.edit(ns, "roll", m -> withImage(m, "runtime:2"));
         for (int g = 0; g < 3; g++) {
             int group = g;
             await(ClusterFixture.WAIT, () -> assertEquals("runtime:2", image(ns, "roll-g" + group)));
@@ -181,14 +180,14 @@ class MoEDeploymentIT {
         assertTrue(client.services().inNamespace(ns).list().getItems().isEmpty());
         assertTrue(client.configMaps().inNamespace(ns).withLabel(Labels.MANAGED_BY).list().getItems().isEmpty());
 
-        client.resources(MoEDeployment.class).inNamespace(ns).withName("bad").edit(m -> withExpertParallelism(m, 2));
+        cluster.edit(ns, "bad", m -> withExpertParallelism(m, 2));
         await(ClusterFixture.WAIT, () -> assertEquals(List.of("bad-g0"), cluster.statefulSetNames(ns)));
         cluster.markReady(ns, "bad-g0");
         cluster.awaitCondition(ns, "bad", "Ready", "True", "AllGroupsReady");
 
         // Broken again: the running group keeps serving the last valid spec, untouched.
         String before = cluster.sts(ns, "bad-g0").getMetadata().getResourceVersion();
-        client.resources(MoEDeployment.class).inNamespace(ns).withName("bad").edit(m -> withUri(m, "s3://models/m.gguf"));
+        cluster.edit(ns, "bad", m -> withUri(m, "s3://models/m.gguf"));
         cluster.awaitCondition(ns, "bad", "Ready", "False", "InvalidSpec");
         assertTrue(cluster.condition(ns, "bad", "Ready").getMessage().contains("spec.model.uri: 's3://models/m.gguf' has an unknown scheme"));
         assertEquals(before, cluster.sts(ns, "bad-g0").getMetadata().getResourceVersion());

@@ -51,7 +51,8 @@ class DesiredStateTest {
         var owner = sts.getMetadata().getOwnerReferences().get(0);
         assertEquals(List.of("MoEDeployment", "tiny", "uid-tiny", true), List.of(owner.getKind(), owner.getName(), owner.getUid(), owner.getController()));
         assertEquals(List.of("serve", "--model", "/var/cache/moe/synthetic.gguf", "--host", "0.0.0.0", "--port", "8000",
-                "--served-model-name", "synthetic", "--max-num-seqs", "8", "--context-length", "512",
+                "--served-model-name", "synthetic", "--metrics-labels", "moe_namespace=serving,moe_deployment=tiny,moe_group=1",
+                "--max-num-seqs", "8", "--context-length", "512",
                 "--ep-size", "2", "--ep-rank", "$(MOE_POD_NAME)",
                 "--ep-peers", "tiny-g1-0.tiny-g1-peers.serving.svc:29500,tiny-g1-1.tiny-g1-peers.serving.svc:29500",
                 "--ep-port", "29500", "--ep-experts", "0-3,4-7"), runtime(sts).getArgs());

@@ -77,10 +77,34 @@ class ResolvedSpecTest {
             "{model: {uri: 'synthetic://'}, modelCache: {hostPath: {path: m}}}|spec.modelCache.hostPath.path: must be an absolute path",
             "{model: {uri: 'synthetic://'}, env: [{name: MOE_EP_SIZE, value: '4'}]}|spec.env[0].name: MOE_EP_SIZE is set by the operator",
             "{model: {uri: 'hf://a/b'}, hfTokenSecret: {name: hf}}|spec.hfTokenSecret: needs both name and key",
+            "{model: {uri: 'synthetic://'}, autoscaling: {metrics: [{type: RequestsWaiting, target: 2}]}}|spec.autoscaling.maxReplicas: is required",
+            "{model: {uri: 'synthetic://'}, autoscaling: {minReplicas: 3, maxReplicas: 2, metrics: [{type: RequestsWaiting, target: 2}]}}|spec.autoscaling.maxReplicas: 2 is below minReplicas 3",
+            "{model: {uri: 'synthetic://'}, autoscaling: {maxReplicas: 2}}|spec.autoscaling.metrics: name at least one metric",
+            "{model: {uri: 'synthetic://'}, autoscaling: {maxReplicas: 2, metrics: [{type: Custom, target: 2}]}}|spec.autoscaling.metrics[0].query: a Custom metric needs a PromQL query",
+            "{model: {uri: 'synthetic://'}, autoscaling: {maxReplicas: 2, metrics: [{type: RequestsWaiting, target: 0}]}}|spec.autoscaling.metrics[0].target: must be a positive number",
+            "{model: {uri: 'synthetic://'}, autoscaling: {maxReplicas: 2, metrics: [{type: KvCacheUsage, target: 80}]}}|spec.autoscaling.metrics[0].target: KvCacheUsage is a ratio in 0..1",
+            "{model: {uri: 'synthetic://'}, autoscaling: {maxReplicas: 2, metrics: [{type: RequestsWaiting, target: 1, query: 'up'}]}}|spec.autoscaling.metrics[0].query: only Custom metrics take a query",
+            "{model: {uri: 'synthetic://'}, autoscaling: {maxReplicas: 2, prometheusUrl: 'prometheus:9090', metrics: [{type: RequestsWaiting, target: 1}]}}|spec.autoscaling.prometheusUrl: 'prometheus:9090' is not an http(s) URL",
+            "{model: {uri: 'synthetic://'}, autoscaling: {maxReplicas: 2, metrics: [{type: RequestsWaiting, target: 1}], behavior: {tolerance: 1.5}}}|spec.autoscaling.behavior.tolerance: must be in [0, 1)",
     })
     void invalidSpecsNameTheField(String yaml, String expected) {
         var e = assertThrows(InvalidSpecException.class, () -> Deployments.resolve(yaml));
         assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
+
+    @Test
+    void autoscalingDefaults() throws Exception {
+        ResolvedSpec spec = Deployments.resolve("{model: {uri: 'synthetic://'}, autoscaling: {maxReplicas: 4, metrics: [{type: RequestsWaiting, target: 4}]}}");
+        var a = spec.autoscaling();
+        assertEquals(OperatorConfig.DEFAULT_PROMETHEUS_URL, a.prometheusUrl().toString());
+        assertEquals(15, a.pollInterval().toSeconds());
+        assertEquals(1, a.policy().minReplicas());
+        assertEquals(300, a.policy().scaleDownStabilization().toSeconds());
+        assertEquals(0, a.policy().scaleUpStabilization().toSeconds());
+        assertEquals(0.1, a.policy().tolerance());
+        assertNull(Deployments.resolve("{model: {uri: 'synthetic://'}, autoscaling: {enabled: false}}").autoscaling(),
+                "disabled: not even checked");
+        assertNull(Deployments.resolve("{model: {uri: 'synthetic://'}}").autoscaling());
     }
 
     @Test
