@@ -46,6 +46,16 @@ final class ChildWriter {
         client.resource(desired).fieldManager(FIELD_MANAGER).forceConflicts().serverSideApply();
     }
 
+    /** Creates {@code desired} unless an object of that name exists (whose content is then kept). */
+    void createIfAbsent(HasMetadata desired) {
+        if (client.resource(desired).get() != null) return;
+        try {
+            client.resource(desired).create();
+        } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+            if (e.getCode() != 409) throw e; // created meanwhile: fine
+        }
+    }
+
     void delete(HasMetadata existing) {
         if (existing != null) client.resource(existing).delete();
     }

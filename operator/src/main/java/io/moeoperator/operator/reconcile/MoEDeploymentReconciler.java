@@ -51,6 +51,7 @@ public class MoEDeploymentReconciler implements Reconciler<MoEDeployment> {
     /** While groups start or roll, look again this often even without events (for the Degraded timeout). */
     static final Duration RECHECK = Duration.ofSeconds(30);
     public static final String AUTOSCALING_ACTIVE = "AutoscalingActive";
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
 
     private final OperatorConfig config;
     private final Clock clock;
@@ -124,6 +125,11 @@ public class MoEDeploymentReconciler implements Reconciler<MoEDeployment> {
         RolloutPlanner.Step step = RolloutPlanner.plan(spec.replicas(), observed,
                 i -> desired.get(i).getMetadata().getAnnotations().get(Labels.TEMPLATE_HASH));
 
+        if (spec.expertParallelism() > 1) {
+            byte[] key = new byte[32];
+            RANDOM.nextBytes(key);
+            writer.createIfAbsent(DeploymentResources.expertSecret(moe, key));
+        }
         writer.apply(DeploymentResources.runtimeConfig(moe, spec, config), find(context, ConfigMap.class, Names.configMap(moe)));
         writer.apply(DeploymentResources.clientService(moe, spec), find(context, Service.class, Names.clientService(moe)));
         for (int i = 0; i < spec.replicas(); i++) {

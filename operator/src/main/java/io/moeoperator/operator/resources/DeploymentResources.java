@@ -8,6 +8,8 @@ import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
@@ -82,6 +84,19 @@ public final class DeploymentResources {
                     .withNewSelector().withMatchLabels(Labels.servingSelector(moe)).endSelector()
                 .endSpec()
                 .build());
+    }
+
+    /**
+     * The ranks' shared secret: 32 random bytes, made once (create-if-absent, never rewritten, so
+     * running groups keep authenticating each other). The only desired object that is not a pure
+     * function of the spec; {@code key} comes from the caller's SecureRandom.
+     */
+    public static Secret expertSecret(MoEDeployment moe, byte[] key) {
+        return new SecretBuilder()
+                .withMetadata(Owned.metadata(moe, Names.expertSecret(moe), Labels.common(moe)))
+                .withType("Opaque")
+                .addToData(RuntimeCommand.EP_SECRET_KEY, java.util.Base64.getEncoder().encodeToString(key))
+                .build();
     }
 
     /** A Prometheus Operator ServiceMonitor over the groups' peer Services (they list not-ready pods too). */

@@ -25,6 +25,11 @@ public final class Names {
         return moe.getMetadata().getName() + "-runtime";
     }
 
+    /** Secret holding the shared key the ranks of every group authenticate each other with. */
+    public static String expertSecret(MoEDeployment moe) {
+        return moe.getMetadata().getName() + "-ep";
+    }
+
     /** The group index of a StatefulSet or peer Service this deployment owns, or -1. */
     public static int groupIndexOf(MoEDeployment moe, String childName) {
         String prefix = moe.getMetadata().getName() + "-g";

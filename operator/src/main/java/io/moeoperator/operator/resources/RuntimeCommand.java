@@ -17,6 +17,9 @@ public final class RuntimeCommand {
     public static final String CACHE_DIR = "/var/cache/moe";
     public static final String MODEL_PVC_DIR = "/models";
     public static final String CONFIG_DIR = "/etc/moe";
+    /** Where the expert-parallel shared secret is mounted (its own directory: /etc/moe is a ConfigMap). */
+    public static final String EP_SECRET_DIR = "/var/run/secrets/moe-operator/ep";
+    public static final String EP_SECRET_KEY = "secret";
     public static final String SYNTHETIC_MODEL = CACHE_DIR + "/synthetic.gguf";
     /** Env var (downward API) holding the pod name; its ordinal suffix is the expert-parallel rank. */
     public static final String POD_NAME_ENV = "MOE_POD_NAME";
@@ -61,7 +64,8 @@ public final class RuntimeCommand {
                     // Kubernetes expands $(VAR) from the container's env: the pod name, whose ordinal is the rank.
                     "--ep-rank", "$(" + POD_NAME_ENV + ")",
                     "--ep-peers", String.join(",", peers),
-                    "--ep-port", String.valueOf(config.expertPort())));
+                    "--ep-port", String.valueOf(config.expertPort()),
+                    "--ep-secret-file", EP_SECRET_DIR + "/" + EP_SECRET_KEY));
             if (spec.shardPlan().experts() != null) args.addAll(List.of("--ep-experts", spec.shardPlan().compact()));
         }
         return args;

@@ -160,6 +160,9 @@ public final class RuntimePodTemplate {
         mounts.add(new VolumeMountBuilder().withName("tmp").withMountPath("/tmp").build());
         mounts.add(new VolumeMountBuilder().withName("model-cache").withMountPath(RuntimeCommand.CACHE_DIR).build());
         mounts.add(new VolumeMountBuilder().withName("runtime-config").withMountPath(RuntimeCommand.CONFIG_DIR).withReadOnly(true).build());
+        if (spec.expertParallelism() > 1) {
+            mounts.add(new VolumeMountBuilder().withName("ep-secret").withMountPath(RuntimeCommand.EP_SECRET_DIR).withReadOnly(true).build());
+        }
         if (spec.model() instanceof ModelUri.Pvc) {
             mounts.add(new VolumeMountBuilder().withName("model").withMountPath(RuntimeCommand.MODEL_PVC_DIR).withReadOnly(true).build());
         }
@@ -178,6 +181,10 @@ public final class RuntimePodTemplate {
         volumes.add(modelCache.build());
         volumes.add(new VolumeBuilder().withName("runtime-config")
                 .withNewConfigMap().withName(Names.configMap(moe)).endConfigMap().build());
+        if (spec.expertParallelism() > 1) {
+            volumes.add(new VolumeBuilder().withName("ep-secret")
+                    .withNewSecret().withSecretName(Names.expertSecret(moe)).withDefaultMode(0400).endSecret().build());
+        }
         if (spec.model() instanceof ModelUri.Pvc pvc) {
             volumes.add(new VolumeBuilder().withName("model")
                     .withNewPersistentVolumeClaim().withClaimName(pvc.claim()).withReadOnly(true).endPersistentVolumeClaim().build());

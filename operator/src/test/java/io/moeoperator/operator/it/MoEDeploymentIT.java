@@ -82,6 +82,9 @@ class MoEDeploymentIT {
                 "no ServiceMonitor CRD in this cluster: scrape annotations instead");
         assertTrue(pod.getSpec().getContainers().get(0).getArgs().containsAll(List.of("--ep-size", "2", "--ep-experts", "0-3,4-7")));
         assertFalse(client.supports("policy/v1", "PodDisruptionBudget"), "Kubernetes 1.20 serves no policy/v1");
+        var secret = client.secrets().inNamespace(ns).withName("tiny-cpu-ep").get();
+        assertNotNull(secret, "the ranks' shared secret");
+        assertEquals(32, java.util.Base64.getDecoder().decode(secret.getData().get("secret")).length);
 
         cluster.awaitCondition(ns, "tiny-cpu", "Ready", "False", "GroupsNotReady");
         MoEDeployment moe = cluster.moe(ns, "tiny-cpu");
@@ -102,6 +105,9 @@ class MoEDeploymentIT {
         assertTrue(table.lines().findFirst().orElseThrow().matches("NAME\\s+READY\\s+REPLICAS\\s+EP\\s+EXPERTS/POD\\s+MODEL\\s+AGE"), table);
         assertTrue(table.contains("tiny-cpu") && table.contains("1/1") && table.contains("synthetic://"), table);
         assertEquals(created.getMetadata().getUid(), moe.getMetadata().getUid());
+        assertEquals(secret.getMetadata().getResourceVersion(),
+                client.secrets().inNamespace(ns).withName("tiny-cpu-ep").get().getMetadata().getResourceVersion(),
+                "made once, never rewritten");
     }
 
     @Test
@@ -234,7 +240,8 @@ class MoEDeploymentIT {
         children.addAll(client.apps().statefulSets().inNamespace(ns).list().getItems());
         children.addAll(client.services().inNamespace(ns).list().getItems());
         children.addAll(client.configMaps().inNamespace(ns).withLabel(Labels.MANAGED_BY, Labels.OPERATOR).list().getItems());
-        assertEquals(4, children.size(), children.stream().map(c -> c.getMetadata().getName()).toList().toString());
+        children.addAll(client.secrets().inNamespace(ns).withLabel(Labels.MANAGED_BY, Labels.OPERATOR).list().getItems());
+        assertEquals(5, children.size(), children.stream().map(c -> c.getMetadata().getName()).toList().toString());
         for (HasMetadata child : children) {
             OwnerReference owner = child.getMetadata().getOwnerReferences().get(0);
             assertEquals(List.of(moe.getMetadata().getUid(), true, true), List.of(owner.getUid(), owner.getController(), owner.getBlockOwnerDeletion()),

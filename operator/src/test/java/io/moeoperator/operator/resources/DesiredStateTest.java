@@ -55,7 +55,12 @@ class DesiredStateTest {
                 "--max-num-seqs", "8", "--context-length", "512",
                 "--ep-size", "2", "--ep-rank", "$(MOE_POD_NAME)",
                 "--ep-peers", "tiny-g1-0.tiny-g1-peers.serving.svc:29500,tiny-g1-1.tiny-g1-peers.serving.svc:29500",
-                "--ep-port", "29500", "--ep-experts", "0-3,4-7"), runtime(sts).getArgs());
+                "--ep-port", "29500", "--ep-secret-file", "/var/run/secrets/moe-operator/ep/secret",
+                "--ep-experts", "0-3,4-7"), runtime(sts).getArgs());
+        assertTrue(sts.getSpec().getTemplate().getSpec().getVolumes().stream()
+                .anyMatch(v -> v.getName().equals("ep-secret") && v.getSecret().getSecretName().equals("tiny-ep")));
+        assertTrue(runtime(sts).getVolumeMounts().stream()
+                .anyMatch(m -> m.getName().equals("ep-secret") && m.getMountPath().equals("/var/run/secrets/moe-operator/ep") && m.getReadOnly()));
         Container synth = sts.getSpec().getTemplate().getSpec().getInitContainers().get(0);
         assertEquals(List.of("synth", "--out", "/var/cache/moe/synthetic.gguf", "--experts", "8", "--layers", "2"), synth.getArgs());
     }
