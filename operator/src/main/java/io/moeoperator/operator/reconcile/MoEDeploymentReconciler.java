@@ -29,7 +29,6 @@ import io.moeoperator.operator.spec.ResolvedSpec;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -152,12 +151,14 @@ public class MoEDeploymentReconciler implements Reconciler<MoEDeployment> {
         }
         recordEvents(moe, step, groups.size(), spec.replicas());
 
-        MoEDeploymentStatus status = statusFor(moe, spec, previous, groups, observed, step, desired, now);
+        MoEDeploymentStatus status = StatusReport.serving(moe, spec, previous, groups, observed, step,
+                i -> desired.get(i).getMetadata().getAnnotations().get(Labels.TEMPLATE_HASH), now);
+        statusEvents(moe, previous, status);
         boolean settled = StatusBuilder.isTrue(status, StatusBuilder.READY) && !StatusBuilder.isTrue(status, StatusBuilder.PROGRESSING);
         Duration next = settled ? null : recheckAfter(spec, groups, now);
         Duration autoscaleIn = autoscale(moe, spec, previous, status, now);
         if (autoscaleIn != null && (next == null || autoscaleIn.compareTo(next) < 0)) next = autoscaleIn;
-        UpdateControl<MoEDeployment> control = UpdateControl.patchStatus(statusPatch(moe, status));
+        UpdateControl<MoEDeployment> control = UpdateControl.patchStatus(StatusReport.patch(moe, status));
         return next == null ? control : control.rescheduleAfter(next);
     }
 
@@ -185,64 +186,6 @@ public class MoEDeploymentReconciler implements Reconciler<MoEDeployment> {
         return outcome.nextIn();
     }
 
-    private MoEDeploymentStatus statusFor(MoEDeployment moe, ResolvedSpec spec, MoEDeploymentStatus previous,
-                                          Map<Integer, StatefulSet> groups, Map<Integer, GroupState> observed,
-                                          RolloutPlanner.Step step, Map<Integer, StatefulSet> desired, Instant now) {
-        long generation = moe.getMetadata().getGeneration();
-        int wanted = spec.replicas();
-        int ready = 0, updated = 0;
-        List<Integer> stuck = new ArrayList<>();
-        for (int i = 0; i < wanted; i++) {
-            GroupState group = observed.get(i);
-            if (group == null) continue;
-            boolean current = group.templateHash() != null
-                    && group.templateHash().equals(desired.get(i).getMetadata().getAnnotations().get(Labels.TEMPLATE_HASH));
-            if (group.ready()) ready++;
-            if (group.ready() && current) updated++;
-            if (!group.ready() && current && ChildWriter.startedBefore(groups.get(i), now.minusSeconds(spec.startupTimeoutSeconds()))) {
-                stuck.add(i);
-            }
-        }
-        MoEDeploymentStatus status = new MoEDeploymentStatus();
-        status.setConditions(previous.getConditions());
-        status.setObservedGeneration(generation);
-        status.setReplicas(wanted);
-        status.setReadyReplicas(ready);
-        status.setUpdatedReplicas(updated);
-        status.setReady(ready + "/" + wanted);
-        status.setSelector(Labels.selectorString(Labels.servingSelector(moe)));
-        status.setEndpoint(DeploymentResources.endpoint(moe, spec));
-        status.setShardPlan(spec.shardPlan().assignments());
-        status.setExpertsPerPod(spec.shardPlan().expertsPerPod());
-
-        boolean allReady = ready == wanted;
-        StatusBuilder.setCondition(status, generation, StatusBuilder.READY, allReady,
-                allReady ? (wanted == 0 ? "ScaledToZero" : "AllGroupsReady") : "GroupsNotReady",
-                ready + " of " + wanted + " serving groups ready", now);
-        boolean progressing = !step.isIdle() || updated < wanted;
-        String reason = !step.delete().isEmpty() || !step.create().isEmpty() ? "Scaling"
-                : !step.update().isEmpty() || !step.waiting().isEmpty() ? "RollingUpdate"
-                : progressing ? "GroupsStarting" : "Complete";
-        String message = progressing
-                ? updated + " of " + wanted + " groups ready on the current spec"
-                        + (step.waiting().isEmpty() ? "" : "; waiting to update groups " + step.waiting())
-                : "all " + wanted + " groups ready on the current spec";
-        boolean wasProgressing = StatusBuilder.isTrue(previous, StatusBuilder.PROGRESSING);
-        StatusBuilder.setCondition(status, generation, StatusBuilder.PROGRESSING, progressing, reason, message, now);
-        if (wasProgressing && !progressing) {
-            events.normal(moe, "RolloutComplete", message);
-        }
-        if (stuck.isEmpty()) {
-            StatusBuilder.setCondition(status, generation, StatusBuilder.DEGRADED, false, "AsExpected", "no group is failing", now);
-        } else {
-            boolean wasDegraded = StatusBuilder.isTrue(previous, StatusBuilder.DEGRADED);
-            String why = "groups " + stuck + " not ready " + spec.startupTimeoutSeconds() + " s after they were started";
-            StatusBuilder.setCondition(status, generation, StatusBuilder.DEGRADED, true, "GroupsUnavailable", why, now);
-            if (!wasDegraded) events.warning(moe, "GroupsUnavailable", why);
-        }
-        return status;
-    }
-
     /** Look again within RECHECK, or just after the next starting group's startup budget runs out. */
     private static Duration recheckAfter(ResolvedSpec spec, Map<Integer, StatefulSet> groups, Instant now) {
         Duration next = RECHECK;
@@ -258,46 +201,23 @@ public class MoEDeploymentReconciler implements Reconciler<MoEDeployment> {
     /** Nothing is created or changed; groups that already run keep serving the last valid spec. */
     private UpdateControl<MoEDeployment> invalidSpec(MoEDeployment moe, MoEDeploymentStatus previous,
                                                       Map<Integer, StatefulSet> groups, InvalidSpecException e, Instant now) {
-        long generation = moe.getMetadata().getGeneration();
         String message = e.getMessage();
-        boolean alreadyReported = previous.condition(StatusBuilder.READY) != null
-                && "InvalidSpec".equals(previous.condition(StatusBuilder.READY).getReason())
-                && message.equals(previous.condition(StatusBuilder.READY).getMessage());
-        if (!alreadyReported) {
+        var before = previous.condition(StatusBuilder.READY);
+        if (before == null || !"InvalidSpec".equals(before.getReason()) || !message.equals(before.getMessage())) {
             LOG.warn("{}/{}: invalid spec: {}", moe.getMetadata().getNamespace(), moe.getMetadata().getName(), message);
             events.warning(moe, "InvalidSpec", message);
         }
-        MoEDeploymentStatus status = new MoEDeploymentStatus();
-        status.setConditions(previous.getConditions());
-        status.setObservedGeneration(generation);
-        long ready = groups.values().stream().filter(GroupState::isReady).count();
-        status.setReplicas(groups.size());
-        status.setReadyReplicas((int) ready);
-        status.setUpdatedReplicas(0);
-        status.setReady(ready + "/" + groups.size());
-        status.setSelector(Labels.selectorString(Labels.servingSelector(moe)));
-        status.setEndpoint(previous.getEndpoint());
-        status.setShardPlan(previous.getShardPlan());
-        status.setAutoscaling(previous.getAutoscaling());
-        status.setExpertsPerPod(previous.getExpertsPerPod());
-        StatusBuilder.setCondition(status, generation, StatusBuilder.READY, false, "InvalidSpec", message, now);
-        StatusBuilder.setCondition(status, generation, StatusBuilder.PROGRESSING, false, "InvalidSpec",
-                "fix the spec; nothing changes until then", now);
-        StatusBuilder.setCondition(status, generation, StatusBuilder.DEGRADED, true, "InvalidSpec", message, now);
-        return UpdateControl.patchStatus(statusPatch(moe, status));
+        return UpdateControl.patchStatus(StatusReport.patch(moe, StatusReport.invalid(moe, previous, groups, message, now)));
     }
 
-    /**
-     * Only name, namespace and status: server-side applied without a resourceVersion, so a status
-     * computed from a cache that missed our own last patch does not fail with a conflict. The
-     * operator is the only writer of these status fields.
-     */
-    private static MoEDeployment statusPatch(MoEDeployment moe, MoEDeploymentStatus status) {
-        MoEDeployment patch = new MoEDeployment();
-        patch.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
-                .withName(moe.getMetadata().getName()).withNamespace(moe.getMetadata().getNamespace()).build());
-        patch.setStatus(status);
-        return patch;
+    /** Events for transitions: a rollout finishing, groups failing. */
+    private void statusEvents(MoEDeployment moe, MoEDeploymentStatus previous, MoEDeploymentStatus status) {
+        if (StatusBuilder.isTrue(previous, StatusBuilder.PROGRESSING) && !StatusBuilder.isTrue(status, StatusBuilder.PROGRESSING)) {
+            events.normal(moe, "RolloutComplete", status.condition(StatusBuilder.PROGRESSING).getMessage());
+        }
+        if (!StatusBuilder.isTrue(previous, StatusBuilder.DEGRADED) && StatusBuilder.isTrue(status, StatusBuilder.DEGRADED)) {
+            events.warning(moe, "GroupsUnavailable", status.condition(StatusBuilder.DEGRADED).getMessage());
+        }
     }
 
     private void recordEvents(MoEDeployment moe, RolloutPlanner.Step step, int before, int after) {
