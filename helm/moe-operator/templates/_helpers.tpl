@@ -73,7 +73,7 @@ the object. Shared by the ClusterRole (all namespaces) and the per-namespace Rol
   verbs: [get, list, watch]
 - apiGroups: [serving.moe-operator.io]
   resources: [moedeployments/status]
-  verbs: [get, patch, update]
+  verbs: [patch]
 # The autoscaler reads HorizontalPodAutoscalers and scales MoEDeployments through /scale.
 - apiGroups: [serving.moe-operator.io]
   resources: [moedeployments/scale]
