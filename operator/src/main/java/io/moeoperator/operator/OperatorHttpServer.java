@@ -12,7 +12,8 @@ import java.util.concurrent.Executors;
 
 /**
  * The operator's own endpoints: {@code /healthz} (the process answers), {@code /readyz} (started
- * and every informer healthy; a standby replica waiting for the lease is not ready) and
+ * and every informer healthy; a standby replica waiting for the lease runs its informers too, so it
+ * is ready, and a rolling update of the operator's Deployment never waits on the lease) and
  * {@code /metrics} (Prometheus text: JOSDK's reconcile metrics, JVM metrics).
  */
 public final class OperatorHttpServer implements AutoCloseable {

@@ -18,15 +18,36 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The committed CRD (crds/) must be exactly what the Java API generates. After changing the API run
- * {@code bin/update-crds} (this test with -Dmoe.update-crds=true) and commit the result.
+ * The committed CRD (crds/) must be exactly what the Java API generates, and the Helm chart must
+ * carry the same file. After changing the API run {@code bin/update-manifests} (these tests with
+ * -Dmoe.update-manifests=true; bin/update-crds is the same) and commit the result.
  */
-class CrdDriftTest {
+public class CrdDriftTest {
     static final String FILE = "moedeployments.serving.moe-operator.io-v1.yml";
 
     /** The repository's crds/ directory (tests run in operator/). */
     static Path committedCrd() {
         return Path.of("..", "crds", FILE).toAbsolutePath().normalize();
+    }
+
+    /** The chart's copy (Helm installs crds/ before the templates and never upgrades it). */
+    static Path chartCrd() {
+        return Path.of("..", "helm", "moe-operator", "crds", FILE).toAbsolutePath().normalize();
+    }
+
+    /** Whether the build was asked to rewrite generated files instead of checking them. */
+    public static boolean updating() {
+        return Boolean.getBoolean("moe.update-manifests") || Boolean.getBoolean("moe.update-crds");
+    }
+
+    /** Writes the generated CRD to crds/ and the chart (what bin/update-manifests does first). */
+    public static void writeGenerated(Path scratch) throws IOException {
+        Files.createDirectories(scratch);
+        String generated = generate(scratch);
+        for (Path target : List.of(committedCrd(), chartCrd())) {
+            Files.createDirectories(target.getParent());
+            Files.writeString(target, generated);
+        }
     }
 
     static String generate(Path dir) throws IOException {
@@ -46,14 +67,20 @@ class CrdDriftTest {
 
     @Test
     void committedCrdIsTheGeneratedOne(@TempDir Path dir) throws IOException {
+        if (updating()) writeGenerated(dir.resolve("update"));
         String generated = generate(dir);
         Path committed = committedCrd();
-        if (Boolean.getBoolean("moe.update-crds")) {
-            Files.createDirectories(committed.getParent());
-            Files.writeString(committed, generated);
-        }
-        assertTrue(Files.exists(committed), committed + " is missing; run bin/update-crds");
+        assertTrue(Files.exists(committed), committed + " is missing; run bin/update-manifests");
         assertEquals(generated, Files.readString(committed),
-                committed + " differs from what the Java API generates; run bin/update-crds and commit it");
+                committed + " differs from what the Java API generates; run bin/update-manifests and commit it");
+    }
+
+    @Test
+    void chartCarriesTheCommittedCrd(@TempDir Path dir) throws IOException {
+        if (updating()) writeGenerated(dir);
+        Path chart = chartCrd();
+        assertTrue(Files.exists(chart), chart + " is missing; run bin/update-manifests");
+        assertEquals(Files.readString(committedCrd()), Files.readString(chart),
+                chart + " differs from crds/" + FILE + "; run bin/update-manifests (never edit either by hand)");
     }
 }

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# End to end on a throwaway kind cluster: build and load the images, helm install the operator,
+# serve deploy/examples/tiny-cpu.yaml, call /v1/chat/completions through its Service, scale to two
+# serving groups, uninstall, delete the cluster.
+#
+# Needs: docker (with a running daemon), kind, kubectl >= 1.23, helm 3, curl, a JDK 25 (bin/java-home) and
+# Maven Central for the build; about 4 CPUs and 6 GiB for the cluster (two groups of two 1-CPU pods).
+# tiny-cpu.yaml shards its experts over two pods, so its groups become Ready only with a runtime
+# that has expert parallelism (`moe serve --ep-*`, docs/operator.md).
+#
+# Usage: tests/e2e/kind.sh
+# Environment: KIND_CLUSTER (default moe-e2e), KEEP_CLUSTER=1 keeps the cluster afterwards,
+# SKIP_BUILD=1 uses images already built by bin/build-images.
+set -euo pipefail
+root=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
+cd "$root"
+
+cluster=${KIND_CLUSTER:-moe-e2e}
+operator_ns=moe-system
+app_ns=moe-e2e
+local_port=18000
+version=$(awk -F'"' '/^appVersion:/ {print $2}' helm/moe-operator/Chart.yaml)
+runtime_image=ghcr.io/moe-operator/moe-runtime:$version
+operator_image=ghcr.io/moe-operator/moe-operator:$version
+
+log() { printf '\n== %s\n' "$*" >&2; }
+die() { printf 'kind.sh: %s\n' "$*" >&2; exit 1; }
+
+# Every missing tool at once, with where to get it.
+missing=()
+need() { command -v "$1" >/dev/null || missing+=("$1 ($2)"); }
+need docker "https://docs.docker.com/engine/install/"
+need kind "https://kind.sigs.k8s.io/docs/user/quick-start/#installation"
+need kubectl "https://kubernetes.io/docs/tasks/tools/"
+need helm "https://helm.sh/docs/intro/install/"
+need curl "your package manager"
+if ((${#missing[@]})); then
+  printf 'kind.sh: missing tools:\n' >&2
+  printf '  %s\n' "${missing[@]}" >&2
+  exit 2
+fi
+docker info >/dev/null 2>&1 || die "docker is installed but its daemon does not answer ('docker info' fails); start it and rerun"
+
+kubectl_ctx=(--context "kind-$cluster")
+k() { kubectl "${kubectl_ctx[@]}" "$@"; }
+
+port_forward_pid=""
+# On failure, show what the cluster saw before it goes away.
+diagnose() {
+  log "diagnostics"
+  k get all,moe -A -o wide || true
+  k describe moe -n "$app_ns" || true
+  k get events -n "$app_ns" --sort-by=.lastTimestamp | tail -30 || true
+  k logs -n "$operator_ns" -l app.kubernetes.io/name=moe-operator --tail=100 --prefix || true
+  k logs -n "$app_ns" -l serving.moe-operator.io/deployment=tiny-cpu --all-containers --tail=50 --prefix || true
+}
+cleanup() {
+  local status=$?
+  if [[ -n $port_forward_pid ]]; then kill "$port_forward_pid" 2>/dev/null || true; fi
+  ((status == 0)) || diagnose
+  if [[ ${KEEP_CLUSTER:-0} == 1 ]]; then
+    log "keeping cluster $cluster (kind delete cluster --name $cluster)"
+  else
+    log "deleting cluster $cluster"
+    kind delete cluster --name "$cluster" || true
+  fi
+  exit "$status"
+}
+
+log "creating kind cluster $cluster"
+kind get clusters 2>/dev/null | grep -qx "$cluster" && die "a kind cluster named $cluster exists already; delete it or set KIND_CLUSTER"
+kind create cluster --name "$cluster" --wait 180s
+trap cleanup EXIT
+
+if [[ ${SKIP_BUILD:-0} != 1 ]]; then
+  log "building the images"
+  CONTAINER_ENGINE=docker bin/build-images runtime operator
+fi
+log "loading the images into the cluster"
+kind load docker-image --name "$cluster" "$runtime_image" "$operator_image"
+
+log "helm install moe-operator"
+helm --kube-context "kind-$cluster" install moe-operator helm/moe-operator \
+  --namespace "$operator_ns" --create-namespace --wait --timeout 5m
+k -n "$operator_ns" rollout status deployment/moe-operator --timeout=2m
+
+log "serving deploy/examples/tiny-cpu.yaml"
+k create namespace "$app_ns"
+k apply -n "$app_ns" -f deploy/examples/tiny-cpu.yaml
+k wait -n "$app_ns" --for=condition=Ready moe/tiny-cpu --timeout=15m
+k get moe -n "$app_ns"
+
+log "POST /v1/chat/completions through svc/tiny-cpu"
+k port-forward -n "$app_ns" svc/tiny-cpu "$local_port:8000" >/dev/null &
+port_forward_pid=$!
+for _ in $(seq 1 30); do
+  curl -fsS "http://127.0.0.1:$local_port/v1/models" >/dev/null 2>&1 && break
+  sleep 1
+done
+reply=$(curl -fsS "http://127.0.0.1:$local_port/v1/chat/completions" -H 'Content-Type: application/json' \
+  -d '{"model": "synthetic", "messages": [{"role": "user", "content": "Hello"}], "max_tokens": 8}')
+echo "$reply"
+grep -q '"choices"' <<<"$reply" || die "no choices in the chat completion: $reply"
+kill "$port_forward_pid" && port_forward_pid=""
+
+log "scaling to 2 serving groups"
+k scale -n "$app_ns" moe/tiny-cpu --replicas=2
+k wait -n "$app_ns" --for=jsonpath='{.status.readyReplicas}'=2 moe/tiny-cpu --timeout=15m
+k get -n "$app_ns" statefulset tiny-cpu-g1
+k get moe -n "$app_ns"
+
+log "helm uninstall moe-operator"
+helm --kube-context "kind-$cluster" uninstall moe-operator --namespace "$operator_ns" --wait
+if k get -n "$operator_ns" deployment/moe-operator >/dev/null 2>&1; then die "the operator's Deployment is still there after uninstall"; fi
+
+log "end to end: passed"
