@@ -21,6 +21,7 @@ public record ServeArguments(Map<String, String> config, boolean help) {
             new Flag("--host", "HOST", "quarkus.http.host", "interface to listen on (default 0.0.0.0)"),
             new Flag("--api-key", "KEY", "moe.api-key", "require 'Authorization: Bearer KEY' on /v1/ (or set MOE_API_KEY)"),
             new Flag("--served-model-name", "NAME", "moe.served-model-name", "model id clients use (default: file name)"),
+            new Flag("--device", "cpu|cuda", "moe.device", "where the forward pass runs (default cpu)"),
             new Flag("--threads", "N", "moe.threads", "CPU threads for the forward pass (default: all)"),
             new Flag("--context-length", "N", "moe.context-length", "longest prompt + completion in tokens (default: the model's)"),
             new Flag("--chat-template", "PATH", "moe.chat-template", "Jinja chat template replacing the model's own"),

@@ -29,6 +29,12 @@ public interface ServerConfig {
     /** CPU threads for the forward pass; defaults to every available processor. */
     OptionalInt threads();
 
+    /** Where the forward pass runs: {@code cpu} (Vector API kernels) or {@code cuda}. */
+    @WithDefault("cpu")
+    Device device();
+
+    enum Device { cpu, cuda }
+
     /** Longest prompt + completion in tokens; at most the model's context length, which is the default. */
     OptionalInt contextLength();
 

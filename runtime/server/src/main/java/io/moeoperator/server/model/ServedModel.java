@@ -1,5 +1,8 @@
 package io.moeoperator.server.model;
 
+import io.moeoperator.cuda.CudaDevice;
+import io.moeoperator.cuda.CudaDevices;
+import io.moeoperator.cuda.CudaUnavailableException;
 import io.moeoperator.engine.exec.Engine;
 import io.moeoperator.engine.exec.LoadedModel;
 import io.moeoperator.engine.gguf.GgufException;
@@ -14,6 +17,7 @@ import jakarta.enterprise.event.Observes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.time.Instant;
 import java.util.Optional;
 import org.jboss.logging.Logger;
@@ -39,6 +43,9 @@ public class ServedModel {
     }
 
     void onStart(@Observes StartupEvent event) {
+        if (config.device() == ServerConfig.Device.cuda) {
+            requireCuda();
+        }
         Path path = config.model().toAbsolutePath();
         if (!Files.isRegularFile(path)) {
             throw new ModelLoadException("model file " + path + " does not exist or is not a file;"
@@ -78,6 +85,21 @@ public class ServedModel {
             engine.close();
             throw e instanceof ModelLoadException m ? m : new ModelLoadException(e.getMessage(), e);
         }
+    }
+
+    /**
+     * Fails start-up with what is missing when there is no usable GPU; and, until the CUDA kernels
+     * exist (issue 8), says so on a machine that has one rather than quietly computing on the CPU.
+     */
+    private static void requireCuda() {
+        List<CudaDevice> devices;
+        try {
+            devices = CudaDevices.probe();
+        } catch (CudaUnavailableException e) {
+            throw new DeviceUnavailableException("--device cuda: " + e.getMessage());
+        }
+        throw new DeviceUnavailableException("--device cuda: found " + devices + ", but this build has no CUDA kernels yet; "
+                + "serve with --device cpu");
     }
 
     void onStop(@Observes ShutdownEvent event) {

@@ -82,6 +82,22 @@ class ServeCommandIT {
     }
 
     @Test
+    void deviceCudaWithoutAGpuStopsStartUpSayingWhatIsMissing() throws Exception {
+        Run r = run("--model", SyntheticModelResource.model().toString(), "--port", "0", "--device", "cuda");
+        assertTrue(r.exit() != 0, "exit code " + r.exit());
+        // This machine has no NVIDIA driver; on one that has, the message names the GPU instead.
+        assertTrue(r.err().contains("--device cuda: the CUDA 13 runtime libraries") && r.err().contains("libcuda.so.1"), r.err());
+        assertTrue(!r.err().contains("\tat ") && !r.out().contains("hs_err"), "a message, not a crash: " + r.err());
+    }
+
+    @Test
+    void anUnknownDeviceIsNamed() throws Exception {
+        Run r = run("--model", SyntheticModelResource.model().toString(), "--port", "0", "--device", "tpu");
+        assertTrue(r.exit() != 0, "exit code " + r.exit());
+        assertTrue(r.err().contains("moe.device") && r.err().contains("tpu"), r.err());
+    }
+
+    @Test
     void aMalformedMetricsLabelStopsStartUp() throws Exception {
         Run r = run("--model", SyntheticModelResource.model().toString(), "--port", "0", "--metrics-labels", "moe-deployment=x");
         assertTrue(r.exit() != 0, "exit code " + r.exit());
