@@ -106,7 +106,7 @@ class ContainerImagesTest {
         Path java = dir.resolve("java");
         Files.writeString(java, "#!/bin/sh\necho \"$@\"\n");
         Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
-        String vector = "--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED";
+        String vector = "--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Dorg.bytedeco.javacpp.cachedir=/tmp/javacpp";
         assertEquals(vector + " -jar /opt/moe/server/quarkus-run.jar --model /var/cache/moe/synthetic.gguf --port 8000",
                 entrypoint(dir, "serve", "--model", "/var/cache/moe/synthetic.gguf", "--port", "8000"));
         assertEquals(vector + " -XX:+UseParallelGC -jar /opt/moe/cli/moe.jar synth --out /var/cache/moe/synthetic.gguf --experts 8",
