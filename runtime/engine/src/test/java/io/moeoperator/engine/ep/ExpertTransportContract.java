@@ -83,7 +83,7 @@ public abstract class ExpertTransportContract {
         return String.join("; ", s);
     }
 
-    protected static void await(Duration limit, BooleanSupplier condition, java.util.function.Supplier<String> what)
+    public static void await(Duration limit, BooleanSupplier condition, java.util.function.Supplier<String> what)
             throws InterruptedException {
         long deadline = System.nanoTime() + limit.toNanos();
         while (!condition.getAsBoolean()) {
