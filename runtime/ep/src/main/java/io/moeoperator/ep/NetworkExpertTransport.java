@@ -477,12 +477,16 @@ public final class NetworkExpertTransport implements ExpertTransport {
                 ready = true;
                 ctx.writeAndFlush(Wire.empty(ctx.alloc(), Wire.ACCEPTED));
                 LOG.log(System.Logger.Level.INFO, "expert transport: rank " + clientRank + " connected from " + from);
-            } else if (type != Wire.REFUSED) {
+            } else if (type == Wire.REFUSED) {
+                // The peer checked this rank's proof first and rejected it: a different secret.
+                LOG.log(System.Logger.Level.WARNING, "expert transport: connection from " + from + " claiming rank "
+                        + clientRank + ": authentication failed (it refused this rank's proof: " + Wire.readText(frame)
+                        + "; a different shared secret)");
+                ctx.close();
+            } else {
                 LOG.log(System.Logger.Level.WARNING, "expert transport: refused a connection from " + from
                         + ": it did not follow the handshake (frame type " + type + ")");
                 refuse(ctx, "authenticate first");
-            } else {
-                ctx.close();
             }
         }
 
