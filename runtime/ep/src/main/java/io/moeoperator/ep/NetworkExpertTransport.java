@@ -25,11 +25,13 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
+import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -122,7 +124,8 @@ public final class NetworkExpertTransport implements ExpertTransport {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
-                        framing(ch.pipeline()).addLast(new ServerSide());
+                        Frames frames = new Frames();
+                        framing(ch.pipeline(), frames).addLast(new ServerSide(frames));
                     }
                 })
                 .bind(config.listenHost(), config.port()).awaitUninterruptibly();
@@ -141,11 +144,37 @@ public final class NetworkExpertTransport implements ExpertTransport {
         }
     }
 
-    private ChannelPipeline framing(ChannelPipeline p) {
+    private ChannelPipeline framing(ChannelPipeline p, Frames frames) {
         long hb = config.heartbeat().toMillis();
-        return p.addLast(new LengthFieldBasedFrameDecoder(Wire.MAX_FRAME, 0, 4, 0, 4))
+        return p.addLast(frames)
                 .addLast(new LengthFieldPrepender(4))
                 .addLast(new IdleStateHandler(3 * hb, hb, 0, TimeUnit.MILLISECONDS));
+    }
+
+    /**
+     * Length-prefixed frames, at most {@link Wire#MAX_HANDSHAKE_FRAME} bytes until the other side has
+     * authenticated: nobody without the secret can make this rank buffer a large frame.
+     */
+    static final class Frames extends LengthFieldBasedFrameDecoder {
+        private boolean open; // event loop only
+
+        Frames() {
+            super(Wire.MAX_FRAME, 0, 4, 0, 4);
+        }
+
+        void open() {
+            open = true;
+        }
+
+        @Override
+        protected long getUnadjustedFrameLength(ByteBuf buf, int offset, int length, ByteOrder order) {
+            long n = super.getUnadjustedFrameLength(buf, offset, length, order);
+            if (!open && n > Wire.MAX_HANDSHAKE_FRAME) {
+                throw new TooLongFrameException("a frame of " + n + " bytes before authentication (at most "
+                        + Wire.MAX_HANDSHAKE_FRAME + ")");
+            }
+            return n;
+        }
     }
 
     @Override
@@ -218,7 +247,8 @@ public final class NetworkExpertTransport implements ExpertTransport {
                     .handler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
-                            framing(ch.pipeline()).addLast(new ClientSide(PeerLink.this));
+                            Frames frames = new Frames();
+                            framing(ch.pipeline(), frames).addLast(new ClientSide(PeerLink.this, frames));
                         }
                     })
                     .connect(address.host(), address.port())
@@ -312,12 +342,14 @@ public final class NetworkExpertTransport implements ExpertTransport {
     /** The calling side of a connection: handshake, then results back to their calls. */
     private final class ClientSide extends SimpleChannelInboundHandler<ByteBuf> {
         private final PeerLink link;
+        private final Frames frames;
         private final byte[] clientNonce = Handshake.nonce();
         private boolean ready;
         private String why = "connection closed";
 
-        ClientSide(PeerLink link) {
+        ClientSide(PeerLink link, Frames frames) {
             this.link = link;
+            this.frames = frames;
         }
 
         @Override
@@ -375,6 +407,7 @@ public final class NetworkExpertTransport implements ExpertTransport {
                 ctx.writeAndFlush(ctx.alloc().buffer(33).writeByte(Wire.PROOF).writeBytes(proof));
             } else if (type == Wire.ACCEPTED) {
                 ready = true;
+                frames.open();
                 link.up(ctx.channel());
             } else {
                 why = "protocol error: unexpected frame type " + type + " during the handshake";
@@ -408,10 +441,15 @@ public final class NetworkExpertTransport implements ExpertTransport {
 
     /** The serving side of a connection a peer opened: its handshake, then its calls. */
     private final class ServerSide extends SimpleChannelInboundHandler<ByteBuf> {
+        private final Frames frames;
         private final byte[] serverNonce = Handshake.nonce();
         private byte[] clientNonce;
         private int clientRank = -1;
         private boolean ready;
+
+        ServerSide(Frames frames) {
+            this.frames = frames;
+        }
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
@@ -475,6 +513,7 @@ public final class NetworkExpertTransport implements ExpertTransport {
                     return;
                 }
                 ready = true;
+                frames.open();
                 ctx.writeAndFlush(Wire.empty(ctx.alloc(), Wire.ACCEPTED));
                 LOG.log(System.Logger.Level.INFO, "expert transport: rank " + clientRank + " connected from " + from);
             } else if (type == Wire.REFUSED) {

@@ -29,6 +29,8 @@ final class Wire {
     static final int NONCE_BYTES = 32;
     /** Largest frame accepted: a 512-token prefill chunk of 8 experts at hidden 7168 is 117 MB. */
     static final int MAX_FRAME = 512 << 20;
+    /** Largest frame accepted before the other side has authenticated (HELLO is 50 bytes). */
+    static final int MAX_HANDSHAKE_FRAME = 1024;
 
     static final byte HELLO = 1;
     static final byte CHALLENGE = 2;

@@ -119,6 +119,22 @@ class NetworkExpertTransportTest extends ExpertTransportContract {
         }
     }
 
+    /** Nobody without the secret can make a rank buffer a large frame. */
+    @Test
+    void aLargeFrameBeforeAuthenticationDropsTheConnection() throws Exception {
+        List<PeerAddress> peers = freePorts(2);
+        try (NetworkExpertTransport rank0 = new NetworkExpertTransport(config(0, peers, SECRET), TransportObserver.NONE)) {
+            rank0.start((l, e, c, x) -> x);
+            try (Socket s = new Socket("127.0.0.1", peers.get(0).port())) {
+                s.setSoTimeout(600); // before the heartbeat (900 ms here) or the handshake timeout would close it
+                OutputStream out = s.getOutputStream();
+                out.write(new byte[] {0x10, 0, 0, 0, Wire.HELLO}); // claims a 256 MiB frame
+                out.flush();
+                assertEquals(-1, readToEnd(s.getInputStream()), "the rank closes the connection at once");
+            }
+        }
+    }
+
     @Test
     void reportsRoundTripsAndBytesPerPeer() throws Exception {
         List<PeerAddress> peers = freePorts(2);
