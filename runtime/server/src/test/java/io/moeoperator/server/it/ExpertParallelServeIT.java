@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.moeoperator.engine.gguf.GgmlType;
+import io.moeoperator.engine.model.GatingFunction;
+import io.moeoperator.engine.synth.SynthSpec;
+import io.moeoperator.engine.synth.SyntheticModelWriter;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -35,6 +39,10 @@ class ExpertParallelServeIT {
 
     /** {@code size} ranks on free loopback ports, ranks named like the operator's pods. */
     static List<ServeProcess> startGroup(String name, int size, Path secret, String... extra) throws Exception {
+        return startGroup(SyntheticModelResource.model(), name, size, secret, extra);
+    }
+
+    static List<ServeProcess> startGroup(Path model, String name, int size, Path secret, String... extra) throws Exception {
         List<Integer> epPorts = new ArrayList<>();
         for (int r = 0; r < size; r++) {
             epPorts.add(ServeProcess.freePort());
@@ -42,13 +50,18 @@ class ExpertParallelServeIT {
         String peers = String.join(",", epPorts.stream().map(p -> "127.0.0.1:" + p).toList());
         List<ServeProcess> ranks = new ArrayList<>();
         for (int r = 0; r < size; r++) {
-            ranks.add(startRank(name, r, size, peers, secret, extra));
+            ranks.add(startRank(model, name, r, size, peers, secret, extra));
         }
         return ranks;
     }
 
     static ServeProcess startRank(String name, int rank, int size, String peers, Path secret, String... extra) throws Exception {
-        List<String> args = new ArrayList<>(List.of("--model", SyntheticModelResource.model().toString(),
+        return startRank(SyntheticModelResource.model(), name, rank, size, peers, secret, extra);
+    }
+
+    static ServeProcess startRank(Path model, String name, int rank, int size, String peers, Path secret, String... extra)
+            throws Exception {
+        List<String> args = new ArrayList<>(List.of("--model", model.toString(),
                 "--served-model-name", "tiny", "--ep-size", Integer.toString(size), "--ep-rank", name + "-g0-" + rank,
                 "--ep-peers", peers, "--ep-secret-file", secret.toString()));
         args.addAll(List.of(extra));
@@ -75,13 +88,31 @@ class ExpertParallelServeIT {
         }
     }
 
+    /** The tests' default model (softmax, 8 experts, a shared expert, F32) on groups of 1, 2 and 4. */
     @Test
     void groupsOfOneTwoAndFourGenerateWhatOneProcessDoes() throws Exception {
+        assertGroupsMatchOneProcess(SyntheticModelResource.model(), new int[] {1, 2, 4}, new String[] {null, null, null});
+    }
+
+    /**
+     * Sigmoid gating with a selection bias and normalised, scaled weights, Q8_0, 10 experts: a plan with
+     * extra copies on 2 ranks, uneven default shares (3, 3, 2, 2) on 4.
+     */
+    @Test
+    void sigmoidQ8GroupsWithCopiesAndUnevenSharesGenerateWhatOneProcessDoes() throws Exception {
+        SynthSpec spec = SyntheticModelResource.SPEC.toBuilder().gating(GatingFunction.SIGMOID).routerBias(true)
+                .expertWeightsNorm(true).expertWeightsScale(2.5f).numExperts(10).numExpertsUsed(3)
+                .weightType(GgmlType.Q8_0).seed(7).build();
+        Path model = SyntheticModelResource.PATH.resolveSibling("ep-sigmoid-q8.gguf");
+        SyntheticModelWriter.write(spec, model);
+        assertGroupsMatchOneProcess(model, new int[] {2, 4}, new String[] {"0-4+9,5-9+0", null});
+    }
+
+    private static void assertGroupsMatchOneProcess(Path model, int[] sizes, String[] plans) throws Exception {
         Path secret = secret("secret", "a-secret-for-the-parity-test-0123456789");
         List<String> expected = new ArrayList<>();
         double singleExpertTokens;
-        try (ServeProcess single = ServeProcess.start("single", "--model", SyntheticModelResource.model().toString(),
-                "--served-model-name", "tiny")) {
+        try (ServeProcess single = ServeProcess.start("single", "--model", model.toString(), "--served-model-name", "tiny")) {
             single.awaitReady(START);
             for (String p : PROMPTS) {
                 expected.add(complete(single.http(), p, 24));
@@ -90,17 +121,19 @@ class ExpertParallelServeIT {
         }
         assertTrue(expected.stream().allMatch(t -> !t.isEmpty()), expected.toString());
 
-        for (int size : new int[] {1, 2, 4}) {
-            List<ServeProcess> group = startGroup("par" + size, size, secret);
+        for (int i = 0; i < sizes.length; i++) {
+            int size = sizes[i];
+            List<ServeProcess> group = plans[i] == null ? startGroup(model, "par" + size, size, secret)
+                    : startGroup(model, "par" + size, size, secret, "--ep-experts", plans[i]);
             try {
                 for (ServeProcess rank : group) {
                     rank.awaitReady(START);
                 }
                 double groupExpertTokens = 0;
                 for (ServeProcess rank : group) {
-                    for (int i = 0; i < PROMPTS.size(); i++) {
-                        assertEquals(expected.get(i), complete(rank.http(), PROMPTS.get(i), 24),
-                                "rank " + rank.name + " of " + size + ", prompt '" + PROMPTS.get(i) + "'");
+                    for (int j = 0; j < PROMPTS.size(); j++) {
+                        assertEquals(expected.get(j), complete(rank.http(), PROMPTS.get(j), 24),
+                                model.getFileName() + ": rank " + rank.name + " of " + size + ", prompt '" + PROMPTS.get(j) + "'");
                     }
                     groupExpertTokens += expertTokens(rank.http());
                 }
@@ -203,6 +236,39 @@ class ExpertParallelServeIT {
             assertEquals(before, complete(back.http(), PROMPTS.get(0), 24));
         } finally {
             closeAll(started);
+        }
+    }
+
+    /** SIGSTOP: the process is there, its sockets are open, it answers nothing (a hung node). */
+    @Test
+    void aFrozenRankFailsRequestsWithin10sAndTheGroupServesAgainWhenItResumes() throws Exception {
+        Path secret = secret("secret-4", "a-secret-for-the-frozen-rank-test-55555");
+        List<ServeProcess> group = startGroup("frozen", 2, secret);
+        try {
+            group.get(0).awaitReady(START);
+            group.get(1).awaitReady(START);
+            Http rank0 = group.get(0).http();
+            String before = complete(rank0, PROMPTS.get(1), 24);
+
+            group.get(1).signal("STOP");
+            long t0 = System.nanoTime();
+            JsonNode error = rank0.post("/v1/completions", "{\"model\":\"tiny\",\"prompt\":\"" + PROMPTS.get(1)
+                    + "\",\"max_tokens\":24,\"temperature\":0}").error(503);
+            long failedAfterMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            assertEquals("expert_peer_unavailable", error.get("code").asText());
+            assertTrue(failedAfterMs < 10_000, "the request failed only after " + failedAfterMs + " ms");
+            System.out.printf("rank 1 frozen: the request failed after %d ms: %s%n", failedAfterMs, error.get("message").asText());
+            assertEquals(200, rank0.get("/q/health/live").status());
+            assertTrue(!group.get(0).isReady(), "rank 0 is not ready while rank 1 is frozen");
+
+            group.get(1).signal("CONT");
+            group.get(0).awaitReady(Duration.ofSeconds(30));
+            group.get(1).awaitReady(Duration.ofSeconds(30));
+            assertEquals(before, complete(rank0, PROMPTS.get(1), 24));
+            assertEquals(before, complete(group.get(1).http(), PROMPTS.get(1), 24));
+        } finally {
+            group.get(1).signal("CONT");
+            closeAll(group);
         }
     }
 

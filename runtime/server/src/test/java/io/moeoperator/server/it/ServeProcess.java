@@ -89,6 +89,12 @@ final class ServeProcess implements AutoCloseable {
         return process.exitValue();
     }
 
+    /** Sends a signal ({@code STOP}, {@code CONT}) to the server's JVM (bin/moe execs it: same pid). */
+    void signal(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+        assertTrue(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0, "kill -" + name + " " + process.pid());
+    }
+
     /** SIGKILL: the process dies at once, as when its pod or node is lost. */
     void kill() throws InterruptedException {
         process.destroyForcibly();
