@@ -30,7 +30,14 @@ public record ServeArguments(Map<String, String> config, boolean help) {
             new Flag("--max-num-batched-tokens", "N", "moe.engine.max-num-batched-tokens", "tokens computed per step"),
             new Flag("--block-size", "N", "moe.engine.block-size", "KV-cache block size in tokens"),
             new Flag("--kv-cache-memory", "SIZE", "moe.engine.kv-cache-memory", "KV-cache memory, e.g. 512M, 4G"),
-            new Flag("--max-waiting", "N", "moe.engine.max-waiting", "queued requests before HTTP 429"));
+            new Flag("--max-waiting", "N", "moe.engine.max-waiting", "queued requests before HTTP 429"),
+            new Flag("--ep-size", "N", "moe.ep.size", "expert parallelism: ranks sharing one model copy (default 1)"),
+            new Flag("--ep-rank", "R|POD", "moe.ep.rank", "this process's rank, or a pod name ending in -<rank>"),
+            new Flag("--ep-peers", "H:P,..", "moe.ep.peers", "every rank's expert-transport address, in rank order"),
+            new Flag("--ep-port", "N", "moe.ep.port", "port for peers (default: this rank's entry in --ep-peers)"),
+            new Flag("--ep-experts", "PLAN", "moe.ep.experts", "experts per rank, e.g. 0-3,4-7 (+ extra copies: 0-3+7); default equal shares"),
+            new Flag("--ep-secret-file", "PATH", "moe.ep.secret-file", "file with the group's shared secret (required with --ep-size > 1)"),
+            new Flag("--ep-timeout", "DURATION", "moe.ep.timeout", "longest wait for a peer per layer before requests fail (default 5s)"));
 
     /** @throws IllegalArgumentException naming the flag that is unknown or lacks its value */
     public static ServeArguments parse(String... args) {

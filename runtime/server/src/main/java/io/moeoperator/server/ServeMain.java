@@ -14,6 +14,9 @@ public final class ServeMain {
     private ServeMain() {}
 
     public static void main(String... args) {
+        // Expert-parallel peers are StatefulSet pods whose IPs change when they restart: look their
+        // names up again after 5 s rather than the JVM's default 30 s. Set before any lookup is cached.
+        java.security.Security.setProperty("networkaddress.cache.ttl", "5");
         ServeArguments parsed;
         try {
             parsed = ServeArguments.parse(args);

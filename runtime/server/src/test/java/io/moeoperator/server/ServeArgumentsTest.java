@@ -17,6 +17,18 @@ class ServeArgumentsTest {
                 "moe.api-key", "k", "moe.engine.max-num-seqs", "4", "moe.engine.kv-cache-memory", "1G"), a.config());
     }
 
+    /** The operator's contract (docs/operator.md, "The runtime contract"). */
+    @Test
+    void theExpertParallelFlagsTheOperatorPassesAreConfigurationKeys() {
+        ServeArguments a = ServeArguments.parse("--model", "m.gguf", "--ep-size", "2", "--ep-rank", "tiny-g0-1",
+                "--ep-peers", "tiny-g0-0.tiny-g0-peers.ns.svc:29500,tiny-g0-1.tiny-g0-peers.ns.svc:29500",
+                "--ep-port", "29500", "--ep-experts", "0-3,4-7", "--ep-secret-file", "/etc/moe/ep-secret/secret");
+        assertEquals(Map.of("moe.model", "m.gguf", "moe.ep.size", "2", "moe.ep.rank", "tiny-g0-1",
+                "moe.ep.peers", "tiny-g0-0.tiny-g0-peers.ns.svc:29500,tiny-g0-1.tiny-g0-peers.ns.svc:29500",
+                "moe.ep.port", "29500", "moe.ep.experts", "0-3,4-7", "moe.ep.secret-file", "/etc/moe/ep-secret/secret"),
+                a.config());
+    }
+
     @Test
     void unknownFlagsAndMissingValuesAreNamed() {
         IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,

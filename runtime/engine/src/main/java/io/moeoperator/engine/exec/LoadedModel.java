@@ -1,5 +1,6 @@
 package io.moeoperator.engine.exec;
 
+import io.moeoperator.engine.ep.ExpertParallelism;
 import io.moeoperator.engine.gguf.GgufFile;
 import io.moeoperator.engine.gguf.GgufMetadata;
 import io.moeoperator.engine.kernel.TensorOps;
@@ -15,22 +16,30 @@ public final class LoadedModel implements AutoCloseable {
     private final DeepSeek2Model model;
     private final BpeTokenizer tokenizer;
 
-    private LoadedModel(GgufFile file, VectorOps ops) {
+    private LoadedModel(GgufFile file, VectorOps ops, ExpertParallelism ep) {
         this.file = file;
         this.ops = ops;
-        this.model = new DeepSeek2Model(file, ops);
+        this.model = new DeepSeek2Model(file, ops, ep);
         this.tokenizer = BpeTokenizer.fromGguf(file.metadata());
     }
 
     /** Opens {@code path} and computes with {@code threads} CPU threads. */
     public static LoadedModel open(Path path, int threads) {
+        return open(path, threads, ExpertParallelism.SINGLE);
+    }
+
+    /**
+     * Opens {@code path} as one rank of an expert-parallel group: only this rank's experts are
+     * loaded. Start {@code ep}'s transport with {@link DeepSeek2Model#computeExperts} afterwards.
+     */
+    public static LoadedModel open(Path path, int threads, ExpertParallelism ep) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
         GgufFile file = GgufFile.open(path);
         VectorOps ops = new VectorOps(threads);
         try {
-            return new LoadedModel(file, ops);
+            return new LoadedModel(file, ops, ep);
         } catch (RuntimeException e) {
             ops.close();
             file.close();

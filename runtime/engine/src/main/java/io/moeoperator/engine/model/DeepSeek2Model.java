@@ -1,5 +1,8 @@
 package io.moeoperator.engine.model;
 
+import io.moeoperator.engine.ep.ExpertCompute;
+import io.moeoperator.engine.ep.ExpertParallelism;
+import io.moeoperator.engine.ep.ShardPlan;
 import io.moeoperator.engine.gguf.GgmlCodec;
 import io.moeoperator.engine.gguf.GgufFile;
 import io.moeoperator.engine.kernel.TensorOps;
@@ -18,15 +21,58 @@ public final class DeepSeek2Model {
     private final MlaAttention attention;
     private final MoeFeedForward feedForward;
     private final ExpertLoad expertLoad;
+    private final ShardPlan plan;
+    private final int rank;
 
     public DeepSeek2Model(GgufFile file, TensorOps ops) {
+        this(file, ops, ExpertParallelism.SINGLE);
+    }
+
+    /**
+     * One rank's copy of the model: everything but the routed experts, of which only those the
+     * shard plan gives this rank are loaded; tokens routed to the others go through {@code ep}'s
+     * transport.
+     */
+    public DeepSeek2Model(GgufFile file, TensorOps ops, ExpertParallelism ep) {
         this.config = ModelConfig.fromGguf(file.metadata(), file.path().getFileName().toString());
-        this.weights = ModelWeights.load(file, config);
+        int numExperts = Math.max(0, config.numExperts());
+        this.plan = ep.plan(numExperts);
+        this.rank = ep.rank();
+        this.weights = ModelWeights.load(file, config, e -> plan.holds(rank, e));
         this.ops = ops;
         Rope rope = new Rope(config.qkRope(), config.ropeTheta(), config.ropeScaling());
         this.attention = new MlaAttention(config, ops, rope);
-        this.expertLoad = new ExpertLoad(config.numLayers(), Math.max(0, config.numExperts()));
-        this.feedForward = new MoeFeedForward(config, ops, expertLoad);
+        this.expertLoad = new ExpertLoad(config.numLayers(), numExperts);
+        this.feedForward = new MoeFeedForward(config, ops, expertLoad, ep, plan);
+    }
+
+    /** Which rank holds which experts (one rank holding all without expert parallelism). */
+    public ShardPlan shardPlan() {
+        return plan;
+    }
+
+    /** Bytes of routed-expert weights this copy holds: its share of the file's. */
+    public long routedExpertBytes() {
+        return weights.routedExpertBytes();
+    }
+
+    /**
+     * Computes a peer rank's tokens on experts this rank holds ({@link ExpertCompute}); safe to call
+     * from any thread while this rank runs its own steps.
+     */
+    public float[] computeExperts(int layer, int[] experts, int[] counts, float[] x) {
+        if (layer < 0 || layer >= config.numLayers()) {
+            throw new IllegalArgumentException("layer " + layer + " is outside the model (0.." + (config.numLayers() - 1) + ")");
+        }
+        long rows = 0;
+        for (int c : counts) {
+            rows += c;
+        }
+        if (experts.length != counts.length || rows * config.hidden() != x.length) {
+            throw new IllegalArgumentException("a call of " + x.length + " floats for " + rows + " rows does not match this"
+                    + " model's hidden size " + config.hidden() + ": do all ranks serve the same model?");
+        }
+        return feedForward.computeHeld(weights.layers().get(layer), layer, experts, counts, x);
     }
 
     /** Tokens routed to each expert so far, counted as they are computed. */

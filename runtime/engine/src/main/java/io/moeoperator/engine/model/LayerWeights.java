@@ -25,7 +25,7 @@ public record LayerWeights(
         WeightMatrix ffnDown,        // (hidden, ffDense)
         WeightMatrix router,         // (numExperts, hidden), MoE layers
         float[] routerBias,          // (numExperts) selection-only bias (sigmoid gating), or null
-        WeightMatrix[] expertGate,   // numExperts x (ffExpert, hidden)
+        WeightMatrix[] expertGate,   // numExperts x (ffExpert, hidden); null where this rank does not hold the expert
         WeightMatrix[] expertUp,     // numExperts x (ffExpert, hidden)
         WeightMatrix[] expertDown,   // numExperts x (hidden, ffExpert)
         WeightMatrix sharedGate,     // (numShared * ffExpert, hidden), or null without shared experts

@@ -9,6 +9,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntPredicate;
 
 /**
  * All weights of a deepseek2 model, as views of the memory-mapped file with the names llama.cpp
@@ -22,10 +23,15 @@ public record ModelWeights(
         List<LayerWeights> layers) {
 
     public static ModelWeights load(GgufFile file, ModelConfig c) {
+        return load(file, c, e -> true);
+    }
+
+    /** Loads every weight but, of the routed experts, only those {@code heldExperts} selects. */
+    public static ModelWeights load(GgufFile file, ModelConfig c, IntPredicate heldExperts) {
         TensorLoader t = new TensorLoader(file);
         List<LayerWeights> layers = new ArrayList<>(c.numLayers());
         for (int l = 0; l < c.numLayers(); l++) {
-            layers.add(loadLayer(t, c, l));
+            layers.add(loadLayer(t, c, l, heldExperts));
         }
         return new ModelWeights(
                 t.matrix("token_embd.weight", c.hidden(), c.vocabSize()),
@@ -34,7 +40,7 @@ public record ModelWeights(
                 List.copyOf(layers));
     }
 
-    private static LayerWeights loadLayer(TensorLoader t, ModelConfig c, int l) {
+    private static LayerWeights loadLayer(TensorLoader t, ModelConfig c, int l, IntPredicate held) {
         String p = "blk." + l + ".";
         int h = c.hidden();
         int qOut = c.numHeads() * c.qkHead();
@@ -64,12 +70,27 @@ public record ModelWeights(
                 moe ? null : t.matrix(p + "ffn_down.weight", c.ffDense(), h),
                 moe ? t.matrix(p + "ffn_gate_inp.weight", h, c.numExperts()) : null,
                 moe && t.has(p + "exp_probs_b.bias") ? t.vector(p + "exp_probs_b.bias", c.numExperts()) : null,
-                moe ? t.stack(p + "ffn_gate_exps.weight", h, c.ffExpert(), c.numExperts()) : null,
-                moe ? t.stack(p + "ffn_up_exps.weight", h, c.ffExpert(), c.numExperts()) : null,
-                moe ? t.stack(p + "ffn_down_exps.weight", c.ffExpert(), h, c.numExperts()) : null,
+                moe ? t.stack(p + "ffn_gate_exps.weight", h, c.ffExpert(), c.numExperts(), held) : null,
+                moe ? t.stack(p + "ffn_up_exps.weight", h, c.ffExpert(), c.numExperts(), held) : null,
+                moe ? t.stack(p + "ffn_down_exps.weight", c.ffExpert(), h, c.numExperts(), held) : null,
                 shared ? t.matrix(p + "ffn_gate_shexp.weight", h, ffShared) : null,
                 shared ? t.matrix(p + "ffn_up_shexp.weight", h, ffShared) : null,
                 shared ? t.matrix(p + "ffn_down_shexp.weight", ffShared, h) : null);
+    }
+
+    /** Bytes of routed-expert weights this copy holds (all three projections, every layer). */
+    public long routedExpertBytes() {
+        long bytes = 0;
+        for (LayerWeights w : layers) {
+            if (w.isMoe()) {
+                for (WeightMatrix[] stack : List.of(w.expertGate(), w.expertUp(), w.expertDown())) {
+                    for (WeightMatrix m : stack) {
+                        bytes += m == null ? 0 : m.data().byteSize();
+                    }
+                }
+            }
+        }
+        return bytes;
     }
 
     /**

@@ -6,6 +6,7 @@ import io.moeoperator.engine.gguf.GgufFile;
 import io.moeoperator.engine.gguf.TensorInfo;
 import io.moeoperator.engine.kernel.WeightMatrix;
 import java.util.Arrays;
+import java.util.function.IntPredicate;
 
 /** Fetches tensors from a GGUF file by name, checking each shape against what the model expects. */
 final class TensorLoader {
@@ -25,13 +26,19 @@ final class TensorLoader {
         return new WeightMatrix(name, t.type(), out, in, file.tensorData(t));
     }
 
-    /** A stack of {@code n} Linear(in -> out) weights, GGUF shape [in, out, n], one matrix per expert. */
-    WeightMatrix[] stack(String name, int in, int out, int n) {
+    /**
+     * A stack of {@code n} Linear(in -> out) weights, GGUF shape [in, out, n], one matrix per expert;
+     * only the experts {@code held} selects get a view (the others are null), so an expert-parallel
+     * rank never touches, and so never pages in, the bytes of experts it does not hold.
+     */
+    WeightMatrix[] stack(String name, int in, int out, int n, IntPredicate held) {
         TensorInfo t = expect(name, in, out, n);
         WeightMatrix all = new WeightMatrix(name, t.type(), out * n, in, file.tensorData(t));
         WeightMatrix[] experts = new WeightMatrix[n];
         for (int e = 0; e < n; e++) {
-            experts[e] = all.rowSlice(name + "[" + e + "]", e * out, out);
+            if (held.test(e)) {
+                experts[e] = all.rowSlice(name + "[" + e + "]", e * out, out);
+            }
         }
         return experts;
     }

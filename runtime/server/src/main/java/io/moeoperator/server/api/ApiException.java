@@ -48,6 +48,11 @@ public class ApiException extends RuntimeException {
         return new ApiException(503, "server_error", message, null, "shutting_down", Map.of());
     }
 
+    /** A rank holding experts the request needed is unreachable: retry once the group is ready again. */
+    public static ApiException expertPeerUnavailable(String message) {
+        return new ApiException(503, "server_error", message, null, "expert_peer_unavailable", Map.of("Retry-After", "1"));
+    }
+
     public int status() {
         return status;
     }

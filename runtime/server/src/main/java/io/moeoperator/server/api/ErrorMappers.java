@@ -3,6 +3,7 @@ package io.moeoperator.server.api;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import io.moeoperator.engine.ep.ExpertPeerUnavailableException;
 import io.moeoperator.server.metrics.ServingMetrics;
 import io.vertx.core.http.HttpServerRequest;
 import jakarta.ws.rs.WebApplicationException;
@@ -66,6 +67,18 @@ public class ErrorMappers {
         };
         String type = status == 404 ? "not_found_error" : "invalid_request_error";
         return respond(new ApiException(status, type, message, null, null, Map.of()), request);
+    }
+
+    /**
+     * An expert-parallel peer was lost during the request (not counted here: the request's stream
+     * already counted its failure).
+     */
+    @ServerExceptionMapper
+    public Response expertPeer(ExpertPeerUnavailableException e) {
+        ApiException api = ApiException.expertPeerUnavailable(e.getMessage());
+        Response.ResponseBuilder r = Response.status(503).type(MediaType.APPLICATION_JSON_TYPE).entity(api.body());
+        api.headers().forEach(r::header);
+        return r.build();
     }
 
     @ServerExceptionMapper

@@ -2,6 +2,7 @@ package io.moeoperator.server.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.moeoperator.engine.ep.ExpertPeerUnavailableException;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -55,6 +56,9 @@ public class ResponseBodies {
     private static ErrorBody errorOf(Throwable e) {
         if (e instanceof ApiException api) {
             return api.body();
+        }
+        if (e instanceof ExpertPeerUnavailableException peer) {
+            return ApiException.expertPeerUnavailable(peer.getMessage()).body();
         }
         return new ErrorBody(new ErrorBody.Detail("generation failed: " + e.getMessage(), "server_error", null, null));
     }

@@ -5,6 +5,7 @@ import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.OptionalInt;
 
@@ -49,6 +50,48 @@ public interface ServerConfig {
     int retryAfterSeconds();
 
     Engine engine();
+
+    /** Expert parallelism: this process is one rank of a group holding one model copy. */
+    Ep ep();
+
+    /**
+     * The {@code --ep-*} flags. With {@code size} 1 (the default) the process holds every expert and
+     * the other keys are ignored. {@link io.moeoperator.server.ep.ExpertGroupSettings} validates them.
+     */
+    interface Ep {
+        @WithDefault("1")
+        int size();
+
+        /** An integer, or a StatefulSet pod name whose trailing {@code -<ordinal>} is the rank. */
+        Optional<String> rank();
+
+        /** Every rank's expert-transport address {@code host:port}, in rank order. */
+        Optional<String> peers();
+
+        /** The port to listen on for peers; must equal this rank's entry in {@code peers}. */
+        OptionalInt port();
+
+        /** The shard plan, e.g. {@code 0-3,4-7} or {@code 0-3+7,4-7}; default contiguous equal shares. */
+        Optional<String> experts();
+
+        /** A file holding the group's shared secret. */
+        Optional<Path> secretFile();
+
+        /** Longest wait for a peer's experts per layer; the step's requests fail after it. */
+        @WithDefault("5s")
+        Duration timeout();
+
+        /** Interface to listen on for peers. */
+        @WithDefault("0.0.0.0")
+        String listenHost();
+
+        /** Heartbeat on idle peer connections; three missed intervals drop the connection. */
+        @WithDefault("1s")
+        Duration heartbeat();
+
+        /** Threads computing peers' calls (default: one per peer, at most 4). */
+        OptionalInt serveThreads();
+    }
 
     /** Scheduling and cache sizes; anything unset takes {@link EngineConfig#defaults()}. */
     interface Engine {

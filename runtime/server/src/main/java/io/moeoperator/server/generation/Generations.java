@@ -1,5 +1,6 @@
 package io.moeoperator.server.generation;
 
+import io.moeoperator.engine.ep.PeerStatus;
 import io.moeoperator.engine.exec.EngineFullException;
 import io.moeoperator.engine.exec.FinishReason;
 import io.moeoperator.engine.exec.GenerationListener;
@@ -40,9 +41,15 @@ public class Generations {
      *
      * @param arrivalNanos when the HTTP request arrived (System.nanoTime), for latency metrics
      * @throws ApiException 429 when the queue is full, 400 when the engine refuses the request, 503
-     *                      when it has shut down
+     *                      when it has shut down or an expert-parallel peer is unavailable
      */
     public Multi<GenerationEvent> start(String reqId, int[] promptTokens, GenerationOptions options, long arrivalNanos) {
+        for (PeerStatus peer : model.expertPeers()) {
+            if (!peer.up()) { // fail now rather than in the first step: a clear reason, nothing computed
+                throw ApiException.expertPeerUnavailable("expert rank " + peer.rank() + " (" + peer.address()
+                        + ") is unavailable: " + peer.detail() + "; this rank serves again once it is back");
+            }
+        }
         UnicastProcessor<EngineEvent> events = UnicastProcessor.create();
         RequestHandle handle;
         try {

@@ -1,8 +1,10 @@
 package io.moeoperator.server.health;
 
 import io.moeoperator.server.model.ServedModel;
+import io.moeoperator.engine.ep.PeerStatus;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
+import java.util.List;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Liveness;
@@ -11,7 +13,7 @@ import org.eclipse.microprofile.health.Startup;
 
 /**
  * /q/health/started and /q/health/ready are up once the model is loaded and its engine runs (and
- * ready goes down again while it shuts down); /q/health/live is down when the engine's step thread
+ * ready goes down again while it shuts down, or while an expert-parallel peer is unreachable); /q/health/live is down when the engine's step thread
  * has died, so Kubernetes restarts the pod.
  */
 @ApplicationScoped
@@ -27,6 +29,23 @@ public class ModelHealthChecks {
     @Readiness
     HealthCheck ready(ServedModel model) {
         return () -> modelLoaded(model);
+    }
+
+    /**
+     * An expert-parallel rank is ready only while every peer is connected and authenticated: without
+     * them it cannot compute its requests. Each peer's state is in the check's data.
+     */
+    @Produces
+    @Readiness
+    HealthCheck expertPeers(ServedModel model) {
+        return () -> {
+            List<PeerStatus> peers = model.expertPeers();
+            var response = HealthCheckResponse.named("expert-peers").status(peers.stream().allMatch(PeerStatus::up));
+            for (PeerStatus p : peers) {
+                response.withData("rank " + p.rank(), p.address() + ": " + p.detail());
+            }
+            return response.build();
+        };
     }
 
     @Produces

@@ -3,13 +3,21 @@ package io.moeoperator.server.model;
 import io.moeoperator.cuda.CudaDevice;
 import io.moeoperator.cuda.CudaDevices;
 import io.moeoperator.cuda.CudaUnavailableException;
+import io.moeoperator.engine.ep.ExpertParallelism;
+import io.moeoperator.engine.ep.ExpertTransport;
+import io.moeoperator.engine.ep.PeerStatus;
+import io.moeoperator.engine.ep.ShardPlan;
 import io.moeoperator.engine.exec.Engine;
 import io.moeoperator.engine.exec.LoadedModel;
 import io.moeoperator.engine.gguf.GgufException;
 import io.moeoperator.engine.model.ModelConfig;
 import io.moeoperator.engine.tokenizer.BpeTokenizer;
 import io.moeoperator.server.chat.ChatTemplate;
+import io.moeoperator.ep.NetworkExpertTransport;
 import io.moeoperator.server.config.ServerConfig;
+import io.moeoperator.server.ep.ExpertGroupSettings;
+import io.moeoperator.server.metrics.ExpertParallelMetrics;
+import io.quarkus.runtime.configuration.ConfigurationException;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -19,7 +27,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import org.jboss.logging.Logger;
 
 /**
@@ -33,13 +43,17 @@ public class ServedModel {
     private static final String CHAT_TEMPLATE_KEY = "tokenizer.chat_template";
 
     private final ServerConfig config;
+    private final ExpertParallelMetrics epMetrics;
     private volatile Loaded loaded;
+    /** This rank's link to its expert-parallel peers; null when one process holds every expert. */
+    private volatile ExpertTransport transport;
 
     /** Everything that exists only once loading succeeded. */
     private record Loaded(String id, Engine engine, ChatTemplate chatTemplate, long createdEpochSeconds, int contextLength) {}
 
-    ServedModel(ServerConfig config) {
+    ServedModel(ServerConfig config, ExpertParallelMetrics epMetrics) {
         this.config = config;
+        this.epMetrics = epMetrics;
     }
 
     void onStart(@Observes StartupEvent event) {
@@ -52,18 +66,44 @@ public class ServedModel {
                     + " pass --model PATH (or set MOE_MODEL) to a GGUF file");
         }
         int threads = config.threads().orElse(Runtime.getRuntime().availableProcessors());
-        LOG.infof("Loading model %s with %d threads", path, threads);
+        ExpertGroupSettings ep = ExpertGroupSettings.from(config.ep());
+        ExpertParallelism parallelism = ExpertParallelism.SINGLE;
+        if (ep != null) {
+            transport = new NetworkExpertTransport(ep.group(), epMetrics);
+            parallelism = new ExpertParallelism(ep.group().rank(), ep.group().size(), ep.expertsSpec(), transport, ep.timeout());
+        }
+        LOG.infof("Loading model %s with %d threads%s", path, threads,
+                ep == null ? "" : " as expert-parallel rank " + ep.group().rank() + " of " + ep.group().size());
         long t0 = System.nanoTime();
         LoadedModel model;
         try {
-            model = LoadedModel.open(path, threads);
+            model = LoadedModel.open(path, threads, parallelism);
         } catch (GgufException | IllegalArgumentException e) {
+            closeTransport();
+            if (e.getMessage().startsWith("--ep-experts")) {
+                throw new ConfigurationException(e.getMessage(), Set.of("moe.ep.experts"));
+            }
             throw cannotLoad(path, e);
+        }
+        if (transport != null) {
+            try {
+                transport.start(model.model()::computeExperts);
+            } catch (IllegalStateException e) {
+                model.close();
+                closeTransport();
+                throw new ConfigurationException("--ep-port: " + e.getMessage(), Set.of("moe.ep.port"));
+            }
+            epMetrics.register(transport);
+            ShardPlan plan = model.model().shardPlan();
+            LOG.infof("Expert-parallel rank %d of %d holds experts %s (%.1f MB of routed-expert weights); peers %s",
+                    transport.rank(), transport.size(), plan.describe(transport.rank()),
+                    model.model().routedExpertBytes() / 1e6, ep.group().peers());
         }
         Engine engine;
         try {
             engine = Engine.start(model, config.engine().toEngineConfig());
         } catch (RuntimeException e) {
+            closeTransport();
             model.close();
             throw new ModelLoadException("model file " + path + ": the engine did not start: " + e.getMessage(), e);
         }
@@ -82,6 +122,7 @@ public class ServedModel {
                     path.getFileName(), id, mc.numLayers(), mc.numExperts(), mc.numExpertsUsed(), context,
                     template.source(), (System.nanoTime() - t0) / 1_000_000);
         } catch (RuntimeException e) {
+            closeTransport();
             engine.close();
             throw e instanceof ModelLoadException m ? m : new ModelLoadException(e.getMessage(), e);
         }
@@ -105,10 +146,24 @@ public class ServedModel {
     void onStop(@Observes ShutdownEvent event) {
         Loaded l = loaded;
         loaded = null;
+        closeTransport(); // first: peers' calls must not compute on weights being unmapped
         if (l != null) {
             LOG.info("Stopping the engine");
             l.engine().close();
         }
+    }
+
+    private void closeTransport() {
+        ExpertTransport t = transport;
+        if (t != null) {
+            t.close();
+        }
+    }
+
+    /** Every rank of this process's expert-parallel group, or empty when it holds every expert itself. */
+    public List<PeerStatus> expertPeers() {
+        ExpertTransport t = transport;
+        return t == null ? List.of() : t.peers();
     }
 
     public boolean isLoaded() {

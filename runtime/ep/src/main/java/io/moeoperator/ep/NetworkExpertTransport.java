@@ -1,0 +1,576 @@
+package io.moeoperator.ep;
+
+import io.moeoperator.engine.ep.ExpertCall;
+import io.moeoperator.engine.ep.ExpertCompute;
+import io.moeoperator.engine.ep.ExpertPeerUnavailableException;
+import io.moeoperator.engine.ep.ExpertResult;
+import io.moeoperator.engine.ep.ExpertTransport;
+import io.moeoperator.engine.ep.PeerStatus;
+import io.moeoperator.engine.ep.TransportObserver;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.codec.LengthFieldPrepender;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.timeout.IdleState;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.InetSocketAddress;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The {@link ExpertTransport} between processes: TCP on Netty, one connection from each rank to
+ * each other rank (so a pair of ranks has two, each carrying the calls of the rank that opened it),
+ * {@link Wire binary frames}, and a {@link Handshake mutual HMAC proof} of the group's shared secret
+ * before anything else is accepted.
+ *
+ * <p>Threads: a small Netty event loop does all socket work and never computes; peers' calls are
+ * computed on a bounded pool of serving threads, in arrival order, so a rank serves its peers while
+ * its own step thread waits for them, and two ranks calling each other cannot deadlock.
+ *
+ * <p>Faults: a lost connection fails the calls in flight on it at once; a peer that hangs is caught
+ * by the heartbeat (a ping every {@code heartbeat} on an idle connection, dropped after three
+ * silent intervals) or by the caller's own deadline. Links reconnect with backoff (100 ms doubling
+ * to 2 s) for as long as the transport runs, so a restarted peer rejoins without restarts here.
+ */
+public final class NetworkExpertTransport implements ExpertTransport {
+    private static final System.Logger LOG = System.getLogger(NetworkExpertTransport.class.getName());
+    private static final long MIN_BACKOFF_MS = 100;
+    private static final long MAX_BACKOFF_MS = 2000;
+    private static final int HANDSHAKE_TIMEOUT_MS = 5000;
+
+    private final GroupConfig config;
+    private final TransportObserver observer;
+    private final Handshake handshake;
+    private final EventLoopGroup loop;
+    private final PeerLink[] links; // index = rank; null for this rank
+    private final ThreadPoolExecutor serving;
+    private final Set<Channel> inbound = ConcurrentHashMap.newKeySet();
+    private volatile ExpertCompute local;
+    private volatile Channel server;
+    private volatile boolean closed;
+
+    public NetworkExpertTransport(GroupConfig config, TransportObserver observer) {
+        this.config = config;
+        this.observer = observer;
+        this.handshake = new Handshake(config.secret());
+        this.loop = new NioEventLoopGroup(2, new DefaultThreadFactory("moe-ep-io", true));
+        this.links = new PeerLink[config.size()];
+        for (int r = 0; r < config.size(); r++) {
+            if (r != config.rank()) {
+                links[r] = new PeerLink(r, config.peers().get(r));
+            }
+        }
+        this.serving = new ThreadPoolExecutor(config.serveThreads(), config.serveThreads(), 0, TimeUnit.MILLISECONDS,
+                new ArrayBlockingQueue<>(1024), new DefaultThreadFactory("moe-ep-serve", true));
+    }
+
+    @Override
+    public int rank() {
+        return config.rank();
+    }
+
+    @Override
+    public int size() {
+        return config.size();
+    }
+
+    /** The port this rank listens on (useful when configured as 0 in tests). */
+    public int boundPort() {
+        Channel s = server;
+        return s == null ? -1 : ((InetSocketAddress) s.localAddress()).getPort();
+    }
+
+    /**
+     * Listens for peers, then connects to every peer (retrying until they are up).
+     *
+     * @throws IllegalStateException when the port cannot be bound
+     */
+    @Override
+    public void start(ExpertCompute local) {
+        if (this.local != null) {
+            throw new IllegalStateException("the transport is already started");
+        }
+        this.local = local;
+        ChannelFuture bound = new ServerBootstrap().group(loop).channel(NioServerSocketChannel.class)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        Frames frames = new Frames();
+                        framing(ch.pipeline(), frames).addLast(new ServerSide(frames));
+                    }
+                })
+                .bind(config.listenHost(), config.port()).awaitUninterruptibly();
+        if (!bound.isSuccess()) {
+            close();
+            throw new IllegalStateException("cannot listen for expert peers on " + config.listenHost() + ":" + config.port()
+                    + ": " + bound.cause().getMessage(), bound.cause());
+        }
+        server = bound.channel();
+        LOG.log(System.Logger.Level.INFO, "expert transport: rank {0} of {1} listening on {2}; peers {3}",
+                config.rank(), config.size(), server.localAddress(), config.peers());
+        for (PeerLink link : links) {
+            if (link != null) {
+                link.connect();
+            }
+        }
+    }
+
+    private ChannelPipeline framing(ChannelPipeline p, Frames frames) {
+        long hb = config.heartbeat().toMillis();
+        return p.addLast(frames)
+                .addLast(new LengthFieldPrepender(4))
+                .addLast(new IdleStateHandler(3 * hb, hb, 0, TimeUnit.MILLISECONDS));
+    }
+
+    /**
+     * Length-prefixed frames, at most {@link Wire#MAX_HANDSHAKE_FRAME} bytes until the other side has
+     * authenticated: nobody without the secret can make this rank buffer a large frame.
+     */
+    static final class Frames extends LengthFieldBasedFrameDecoder {
+        private boolean open; // event loop only
+
+        Frames() {
+            super(Wire.MAX_FRAME, 0, 4, 0, 4);
+        }
+
+        void open() {
+            open = true;
+        }
+
+        @Override
+        protected long getUnadjustedFrameLength(ByteBuf buf, int offset, int length, ByteOrder order) {
+            long n = super.getUnadjustedFrameLength(buf, offset, length, order);
+            if (!open && n > Wire.MAX_HANDSHAKE_FRAME) {
+                throw new TooLongFrameException("a frame of " + n + " bytes before authentication (at most "
+                        + Wire.MAX_HANDSHAKE_FRAME + ")");
+            }
+            return n;
+        }
+    }
+
+    @Override
+    public CompletableFuture<ExpertResult> call(int peer, ExpertCall call) {
+        if (peer == config.rank() || peer < 0 || peer >= links.length) {
+            throw new IllegalArgumentException("rank " + config.rank() + " cannot call rank " + peer);
+        }
+        return links[peer].call(call);
+    }
+
+    @Override
+    public List<PeerStatus> peers() {
+        List<PeerStatus> out = new ArrayList<>(links.length);
+        for (int r = 0; r < links.length; r++) {
+            PeerLink l = links[r];
+            out.add(l == null ? new PeerStatus(r, config.peers().get(r).toString(), true, "this rank")
+                    : new PeerStatus(r, l.address.toString(), l.channel != null, l.detail));
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        Channel s = server;
+        if (s != null) {
+            s.close();
+        }
+        inbound.forEach(Channel::close);
+        for (PeerLink l : links) {
+            if (l != null) {
+                l.shutdown();
+            }
+        }
+        serving.shutdownNow();
+        loop.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+
+    private static void refuse(ChannelHandlerContext ctx, String reason) {
+        ctx.writeAndFlush(Wire.text(ctx.alloc(), Wire.REFUSED, 0, reason)).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    /** A call this rank sent and awaits. */
+    private record Pending(CompletableFuture<ExpertResult> result, long startNanos, long bytesSent) {}
+
+    /** This rank's connection to one peer: the calls it sends there, and reconnecting. */
+    private final class PeerLink {
+        final int peer;
+        final PeerAddress address;
+        final Map<Long, Pending> pending = new ConcurrentHashMap<>();
+        final AtomicLong nextCallId = new AtomicLong();
+        /** Set once the handshake succeeded; null while down. */
+        volatile Channel channel;
+        volatile String detail = "not connected yet";
+        private long backoffMs = MIN_BACKOFF_MS;
+        private String lastLogged;
+
+        PeerLink(int peer, PeerAddress address) {
+            this.peer = peer;
+            this.address = address;
+        }
+
+        void connect() {
+            if (closed) {
+                return;
+            }
+            new Bootstrap().group(loop).channel(NioSocketChannel.class)
+                    .option(ChannelOption.TCP_NODELAY, true)
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 3000)
+                    .handler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            Frames frames = new Frames();
+                            framing(ch.pipeline(), frames).addLast(new ClientSide(PeerLink.this, frames));
+                        }
+                    })
+                    .connect(address.host(), address.port())
+                    .addListener((ChannelFuture f) -> {
+                        if (!f.isSuccess()) {
+                            down("unreachable: " + f.cause().getMessage());
+                        }
+                    });
+        }
+
+        CompletableFuture<ExpertResult> call(ExpertCall call) {
+            Channel ch = channel;
+            if (ch == null) {
+                return CompletableFuture.failedFuture(unavailable("is unreachable: " + detail));
+            }
+            long id = nextCallId.incrementAndGet();
+            ByteBuf frame = Wire.call(ch.alloc(), id, call);
+            CompletableFuture<ExpertResult> result = new CompletableFuture<>();
+            pending.put(id, new Pending(result, System.nanoTime(), frame.readableBytes() + 4L));
+            result.whenComplete((r, e) -> pending.remove(id)); // also when the caller gives up
+            ch.writeAndFlush(frame).addListener((ChannelFuture f) -> {
+                if (!f.isSuccess()) {
+                    result.completeExceptionally(unavailable("could not be sent the call: " + f.cause().getMessage()));
+                }
+            });
+            return result;
+        }
+
+        void received(long id, long computeNanos, float[] y, long frameBytes) {
+            Pending p = pending.remove(id);
+            if (p != null) {
+                observer.callCompleted(peer, System.nanoTime() - p.startNanos(), computeNanos, p.bytesSent(), frameBytes + 4);
+                p.result().complete(new ExpertResult(y, computeNanos));
+            }
+        }
+
+        void failed(long id, String message) {
+            Pending p = pending.remove(id);
+            if (p != null) {
+                p.result().completeExceptionally(new IllegalStateException("expert rank " + peer + ": " + message));
+            }
+        }
+
+        synchronized void up(Channel ch) {
+            channel = ch;
+            detail = "connected";
+            backoffMs = MIN_BACKOFF_MS;
+            log(System.Logger.Level.INFO, "expert transport: connected to rank " + peer + " at " + address);
+        }
+
+        /** The connection is gone (or never came): fail its calls and try again later. */
+        synchronized void down(String why) {
+            channel = null;
+            detail = why;
+            for (Pending p : List.copyOf(pending.values())) {
+                p.result().completeExceptionally(unavailable("was lost during the call: " + why));
+            }
+            if (closed) {
+                return;
+            }
+            log(System.Logger.Level.WARNING, "expert transport: rank " + peer + " at " + address + " is down: " + why
+                    + " (retrying)");
+            loop.schedule(this::connect, backoffMs, TimeUnit.MILLISECONDS);
+            backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
+        }
+
+        void shutdown() {
+            Channel ch = channel;
+            if (ch != null) {
+                ch.close();
+            }
+            for (Pending p : List.copyOf(pending.values())) {
+                p.result().completeExceptionally(unavailable("was lost: the transport is closing"));
+            }
+        }
+
+        /** One line per change of state, not one per retry. */
+        private void log(System.Logger.Level level, String message) {
+            String key = level + detail;
+            if (!key.equals(lastLogged)) {
+                lastLogged = key;
+                LOG.log(level, message);
+            }
+        }
+
+        ExpertPeerUnavailableException unavailable(String what) {
+            return new ExpertPeerUnavailableException(peer, "expert rank " + peer + " (" + address + ") " + what);
+        }
+    }
+
+    /** The calling side of a connection: handshake, then results back to their calls. */
+    private final class ClientSide extends SimpleChannelInboundHandler<ByteBuf> {
+        private final PeerLink link;
+        private final Frames frames;
+        private final byte[] clientNonce = Handshake.nonce();
+        private boolean ready;
+        private String why = "connection closed";
+
+        ClientSide(PeerLink link, Frames frames) {
+            this.link = link;
+            this.frames = frames;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            ByteBuf hello = ctx.alloc().buffer(1 + 17 + Wire.NONCE_BYTES).writeByte(Wire.HELLO).writeIntLE(Wire.MAGIC)
+                    .writeByte(Wire.VERSION).writeIntLE(config.size()).writeIntLE(config.rank()).writeIntLE(link.peer)
+                    .writeBytes(clientNonce);
+            ctx.writeAndFlush(hello);
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
+            long frameBytes = frame.readableBytes();
+            byte type = frame.readByte();
+            if (type == Wire.REFUSED) {
+                why = "refused by rank " + link.peer + ": " + Wire.readText(frame);
+                ctx.close();
+                return;
+            }
+            if (!ready) {
+                handshake(ctx, type, frame);
+                return;
+            }
+            switch (type) {
+                case Wire.RESULT -> {
+                    long id = frame.readLongLE();
+                    long computeNanos = frame.readLongLE();
+                    link.received(id, computeNanos, Wire.readFloats(frame), frameBytes);
+                }
+                case Wire.FAILED -> {
+                    long id = frame.readLongLE();
+                    link.failed(id, Wire.readText(frame));
+                }
+                case Wire.PONG -> { }
+                default -> {
+                    why = "protocol error: unexpected frame type " + type;
+                    ctx.close();
+                }
+            }
+        }
+
+        private void handshake(ChannelHandlerContext ctx, byte type, ByteBuf frame) {
+            if (type == Wire.CHALLENGE && frame.readableBytes() == 2 * Wire.NONCE_BYTES) {
+                byte[] serverNonce = new byte[Wire.NONCE_BYTES];
+                byte[] serverProof = new byte[32];
+                frame.readBytes(serverNonce).readBytes(serverProof);
+                byte[] expected = handshake.proof("server", clientNonce, serverNonce, config.rank(), link.peer, config.size());
+                if (!Handshake.matches(expected, serverProof)) {
+                    why = "authentication failed: rank " + link.peer + " could not prove the shared secret"
+                            + " (is --ep-secret-file the same on every rank?)";
+                    refuse(ctx, "authentication failed");
+                    return;
+                }
+                byte[] proof = handshake.proof("client", clientNonce, serverNonce, config.rank(), link.peer, config.size());
+                ctx.writeAndFlush(ctx.alloc().buffer(33).writeByte(Wire.PROOF).writeBytes(proof));
+            } else if (type == Wire.ACCEPTED) {
+                ready = true;
+                frames.open();
+                link.up(ctx.channel());
+            } else {
+                why = "protocol error: unexpected frame type " + type + " during the handshake";
+                ctx.close();
+            }
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof IdleStateEvent idle) {
+                if (idle.state() == IdleState.READER_IDLE) {
+                    why = "no answer for " + 3 * config.heartbeat().toMillis() + " ms";
+                    ctx.close();
+                } else if (idle.state() == IdleState.WRITER_IDLE && ready) {
+                    ctx.writeAndFlush(Wire.empty(ctx.alloc(), Wire.PING));
+                }
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            why = cause.getMessage() == null ? cause.toString() : cause.getMessage();
+            ctx.close();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            link.down(why);
+        }
+    }
+
+    /** The serving side of a connection a peer opened: its handshake, then its calls. */
+    private final class ServerSide extends SimpleChannelInboundHandler<ByteBuf> {
+        private final Frames frames;
+        private final byte[] serverNonce = Handshake.nonce();
+        private byte[] clientNonce;
+        private int clientRank = -1;
+        private boolean ready;
+
+        ServerSide(Frames frames) {
+            this.frames = frames;
+        }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            inbound.add(ctx.channel());
+            ctx.executor().schedule(() -> {
+                if (!ready && ctx.channel().isActive()) {
+                    LOG.log(System.Logger.Level.WARNING, "expert transport: dropped a connection from "
+                            + ctx.channel().remoteAddress() + " that did not complete the handshake in "
+                            + HANDSHAKE_TIMEOUT_MS + " ms");
+                    ctx.close();
+                }
+            }, HANDSHAKE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
+            byte type = frame.readByte();
+            if (!ready) {
+                handshake(ctx, type, frame);
+                return;
+            }
+            switch (type) {
+                case Wire.CALL -> serve(ctx, frame.readLongLE(), Wire.readCall(frame));
+                case Wire.PING -> ctx.writeAndFlush(Wire.empty(ctx.alloc(), Wire.PONG));
+                default -> refuse(ctx, "protocol error: unexpected frame type " + type);
+            }
+        }
+
+        private void handshake(ChannelHandlerContext ctx, byte type, ByteBuf frame) {
+            Object from = ctx.channel().remoteAddress();
+            if (type == Wire.HELLO && clientNonce == null && frame.readableBytes() == 17 + Wire.NONCE_BYTES) {
+                int magic = frame.readIntLE();
+                byte version = frame.readByte();
+                int size = frame.readIntLE();
+                int fromRank = frame.readIntLE();
+                int toRank = frame.readIntLE();
+                String wrong = magic != Wire.MAGIC ? "not a moe expert-transport peer"
+                        : version != Wire.VERSION ? "protocol version " + version + ", this rank speaks " + Wire.VERSION
+                        : size != config.size() ? "it is in a group of " + size + ", this rank in one of " + config.size()
+                        : toRank != config.rank() ? "it expects rank " + toRank + " here, this is rank " + config.rank()
+                        : fromRank < 0 || fromRank >= size || fromRank == config.rank() ? "it claims rank " + fromRank
+                        : null;
+                if (wrong != null) {
+                    LOG.log(System.Logger.Level.WARNING, "expert transport: refused a connection from " + from + ": " + wrong);
+                    refuse(ctx, wrong);
+                    return;
+                }
+                clientNonce = new byte[Wire.NONCE_BYTES];
+                frame.readBytes(clientNonce);
+                clientRank = fromRank;
+                byte[] proof = handshake.proof("server", clientNonce, serverNonce, clientRank, config.rank(), config.size());
+                ctx.writeAndFlush(ctx.alloc().buffer(1 + 64).writeByte(Wire.CHALLENGE).writeBytes(serverNonce).writeBytes(proof));
+            } else if (type == Wire.PROOF && clientNonce != null && frame.readableBytes() == 32) {
+                byte[] proof = new byte[32];
+                frame.readBytes(proof);
+                byte[] expected = handshake.proof("client", clientNonce, serverNonce, clientRank, config.rank(), config.size());
+                if (!Handshake.matches(expected, proof)) {
+                    LOG.log(System.Logger.Level.WARNING, "expert transport: refused a connection from " + from
+                            + " claiming rank " + clientRank + ": authentication failed (a different shared secret)");
+                    refuse(ctx, "authentication failed: the shared secret differs");
+                    return;
+                }
+                ready = true;
+                frames.open();
+                ctx.writeAndFlush(Wire.empty(ctx.alloc(), Wire.ACCEPTED));
+                LOG.log(System.Logger.Level.INFO, "expert transport: rank " + clientRank + " connected from " + from);
+            } else if (type == Wire.REFUSED) {
+                // The peer checked this rank's proof first and rejected it: a different secret.
+                LOG.log(System.Logger.Level.WARNING, "expert transport: connection from " + from + " claiming rank "
+                        + clientRank + ": authentication failed (it refused this rank's proof: " + Wire.readText(frame)
+                        + "; a different shared secret)");
+                ctx.close();
+            } else {
+                LOG.log(System.Logger.Level.WARNING, "expert transport: refused a connection from " + from
+                        + ": it did not follow the handshake (frame type " + type + ")");
+                refuse(ctx, "authenticate first");
+            }
+        }
+
+        /** Computes on the serving pool; the event loop only moves bytes. */
+        private void serve(ChannelHandlerContext ctx, long id, ExpertCall call) {
+            Channel ch = ctx.channel();
+            try {
+                serving.execute(() -> {
+                    if (!ch.isActive()) {
+                        return; // the caller is gone: nobody wants the result
+                    }
+                    try {
+                        long t0 = System.nanoTime();
+                        float[] y = local.compute(call.layer(), call.experts(), call.counts(), call.x());
+                        ch.writeAndFlush(Wire.result(ch.alloc(), id, System.nanoTime() - t0, y));
+                    } catch (RuntimeException e) {
+                        ch.writeAndFlush(Wire.text(ch.alloc(), Wire.FAILED, id, String.valueOf(e.getMessage())));
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                ch.writeAndFlush(Wire.text(ch.alloc(), Wire.FAILED, id, "rank " + config.rank() + " is overloaded ("
+                        + serving.getQueue().size() + " calls queued) or shutting down"));
+            }
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof IdleStateEvent idle && idle.state() == IdleState.READER_IDLE) {
+                ctx.close(); // the peer stopped pinging: it is gone
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            LOG.log(System.Logger.Level.WARNING, "expert transport: connection from " + ctx.channel().remoteAddress()
+                    + " failed: " + cause);
+            ctx.close();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            inbound.remove(ctx.channel());
+            if (ready) {
+                LOG.log(System.Logger.Level.INFO, "expert transport: rank " + clientRank + " disconnected");
+            }
+        }
+    }
+}

@@ -1,0 +1,111 @@
+package io.moeoperator.server.it;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** A {@code bin/moe serve} process of a test, its output in its own log file. */
+final class ServeProcess implements AutoCloseable {
+    static final Path LOGS = Path.of("target", "ep-it").toAbsolutePath();
+
+    final String name;
+    final int port;
+    final Path log;
+    private final Process process;
+
+    private ServeProcess(String name, int port, Path log, Process process) {
+        this.name = name;
+        this.port = port;
+        this.log = log;
+        this.process = process;
+    }
+
+    /** Starts {@code bin/moe serve --host 127.0.0.1 --port <free> --threads 1 <args>}. */
+    static ServeProcess start(String name, String... args) throws IOException {
+        Files.createDirectories(LOGS);
+        int port = freePort();
+        List<String> cmd = new ArrayList<>(List.of(ServeCommandIT.ROOT.resolve("bin/moe").toString(), "serve",
+                "--host", "127.0.0.1", "--port", Integer.toString(port), "--threads", "1", "--kv-cache-memory", "32M"));
+        cmd.addAll(Arrays.asList(args));
+        Path log = LOGS.resolve(name + ".log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        return new ServeProcess(name, port, log, p);
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    Http http() {
+        return new Http(URI.create("http://127.0.0.1:" + port + "/"), null);
+    }
+
+    boolean isReady() {
+        try {
+            return http().get("/q/health/ready").status() == 200;
+        } catch (AssertionError connectionRefused) {
+            return false;
+        }
+    }
+
+    void awaitReady(Duration limit) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (!isReady()) {
+            assertTrue(process.isAlive(), name + " exited: " + log());
+            assertTrue(System.nanoTime() < deadline, name + " not ready within " + limit + ": " + log());
+            Thread.sleep(200);
+        }
+    }
+
+    String log() {
+        try {
+            return Files.readString(log, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** Waits for the process to exit on its own; returns its exit code. */
+    int awaitExit(Duration limit) throws InterruptedException {
+        assertTrue(process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS), name + " did not exit: " + log());
+        Thread.sleep(200); // bin/moe filters stderr through a pipe that may finish just after the JVM
+        return process.exitValue();
+    }
+
+    /** Sends a signal ({@code STOP}, {@code CONT}) to the server's JVM (bin/moe execs it: same pid). */
+    void signal(String name) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+        assertTrue(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0, "kill -" + name + " " + process.pid());
+    }
+
+    /** SIGKILL: the process dies at once, as when its pod or node is lost. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+        }
+    }
+}
