@@ -18,8 +18,19 @@ import java.util.OptionalInt;
 @ConfigMapping(prefix = "moe")
 public interface ServerConfig {
 
-    /** The GGUF file to serve. */
-    Path model();
+    /** The GGUF file to serve, or {@code hf://org/repo[@revision]} with {@link #modelFile()}. */
+    String model();
+
+    /** For hf:// models: the GGUF file in the repository. */
+    Optional<String> modelFile();
+
+    /** Where hf:// models are downloaded (and found again on the next start). */
+    @WithDefault("${java.io.tmpdir}/moe-models")
+    Path modelCache();
+
+    /** gguf (the only format served today) or safetensors (refused with what to do instead). */
+    @WithDefault("gguf")
+    String modelFormat();
 
     /** The id clients put in {@code "model"}; defaults to the file name without {@code .gguf}. */
     Optional<String> servedModelName();

@@ -14,6 +14,7 @@ import io.moeoperator.engine.model.ModelConfig;
 import io.moeoperator.engine.tokenizer.BpeTokenizer;
 import io.moeoperator.server.chat.ChatTemplate;
 import io.moeoperator.ep.NetworkExpertTransport;
+import io.moeoperator.server.config.HuggingFaceConfig;
 import io.moeoperator.server.config.ServerConfig;
 import io.moeoperator.server.ep.ExpertGroupSettings;
 import io.moeoperator.server.metrics.ExpertParallelMetrics;
@@ -43,6 +44,7 @@ public class ServedModel {
     private static final String CHAT_TEMPLATE_KEY = "tokenizer.chat_template";
 
     private final ServerConfig config;
+    private final HuggingFaceConfig huggingFace;
     private final ExpertParallelMetrics epMetrics;
     private volatile Loaded loaded;
     /** This rank's link to its expert-parallel peers; null when one process holds every expert. */
@@ -51,8 +53,9 @@ public class ServedModel {
     /** Everything that exists only once loading succeeded. */
     private record Loaded(String id, Engine engine, ChatTemplate chatTemplate, long createdEpochSeconds, int contextLength) {}
 
-    ServedModel(ServerConfig config, ExpertParallelMetrics epMetrics) {
+    ServedModel(ServerConfig config, HuggingFaceConfig huggingFace, ExpertParallelMetrics epMetrics) {
         this.config = config;
+        this.huggingFace = huggingFace;
         this.epMetrics = epMetrics;
     }
 
@@ -60,7 +63,13 @@ public class ServedModel {
         if (config.device() == ServerConfig.Device.cuda) {
             requireCuda();
         }
-        Path path = config.model().toAbsolutePath();
+        if (!config.modelFormat().equals("gguf")) {
+            throw new ModelLoadException("--model-format " + config.modelFormat() + " is not served; only GGUF is. Convert the model "
+                    + "with llama.cpp's convert_hf_to_gguf.py (or use a GGUF repository with --model-file)");
+        }
+        Path path = HuggingFaceModel.isHuggingFace(config.model())
+                ? HuggingFaceModel.parse(config.model(), config.modelFile()).fetch(config.modelCache(), huggingFace.endpoint(), huggingFace.token())
+                : Path.of(config.model()).toAbsolutePath();
         if (!Files.isRegularFile(path)) {
             throw new ModelLoadException("model file " + path + " does not exist or is not a file;"
                     + " pass --model PATH (or set MOE_MODEL) to a GGUF file");

@@ -33,13 +33,20 @@ final class ServeProcess implements AutoCloseable {
 
     /** Starts {@code bin/moe serve --host 127.0.0.1 --port <free> --threads 1 <args>}. */
     static ServeProcess start(String name, String... args) throws IOException {
+        return start(name, java.util.Map.of(), args);
+    }
+
+    /** As {@link #start(String, String...)}, with extra environment variables (e.g. HF_ENDPOINT). */
+    static ServeProcess start(String name, java.util.Map<String, String> env, String... args) throws IOException {
         Files.createDirectories(LOGS);
         int port = freePort();
         List<String> cmd = new ArrayList<>(List.of(ServeCommandIT.ROOT.resolve("bin/moe").toString(), "serve",
                 "--host", "127.0.0.1", "--port", Integer.toString(port), "--threads", "1", "--kv-cache-memory", "32M"));
         cmd.addAll(Arrays.asList(args));
         Path log = LOGS.resolve(name + ".log");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().putAll(env);
+        Process p = builder.start();
         return new ServeProcess(name, port, log, p);
     }
 
