@@ -35,8 +35,4 @@ public final class ClusterCapabilities {
         return snapshot;
     }
 
-    /** Forget what was seen (tests that install a CRD call this instead of waiting a minute). */
-    public void refresh() {
-        snapshot = null;
-    }
 }

@@ -49,7 +49,6 @@ public class MoEDeploymentReconciler implements Reconciler<MoEDeployment> {
     private static final Logger LOG = LoggerFactory.getLogger(MoEDeploymentReconciler.class);
     /** While groups start or roll, look again this often even without events (for the Degraded timeout). */
     static final Duration RECHECK = Duration.ofSeconds(30);
-    public static final String AUTOSCALING_ACTIVE = "AutoscalingActive";
     private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
 
     private final OperatorConfig config;
@@ -85,10 +84,6 @@ public class MoEDeploymentReconciler implements Reconciler<MoEDeployment> {
         }
     }
 
-    /** For tests that change what the cluster serves (e.g. install the ServiceMonitor CRD). */
-    public void refreshCapabilities() {
-        if (capabilities != null) capabilities.refresh();
-    }
 
     @Override
     public UpdateControl<MoEDeployment> reconcile(MoEDeployment moe, Context<MoEDeployment> context) {
@@ -168,13 +163,13 @@ public class MoEDeploymentReconciler implements Reconciler<MoEDeployment> {
         if (spec.autoscaling() == null) {
             autoscaling.forget(moe);
             status.setAutoscaling(null);
-            status.getConditions().removeIf(c -> AUTOSCALING_ACTIVE.equals(c.getType()));
+            status.getConditions().removeIf(c -> StatusBuilder.AUTOSCALING_ACTIVE.equals(c.getType()));
             return null;
         }
         AutoscalingController.Outcome outcome = autoscaling.evaluate(moe, spec, previous.getAutoscaling(), now);
         status.setAutoscaling(outcome.status());
-        var before = previous.condition(AUTOSCALING_ACTIVE);
-        StatusBuilder.setCondition(status, moe.getMetadata().getGeneration(), AUTOSCALING_ACTIVE, outcome.active(),
+        var before = previous.condition(StatusBuilder.AUTOSCALING_ACTIVE);
+        StatusBuilder.setCondition(status, moe.getMetadata().getGeneration(), StatusBuilder.AUTOSCALING_ACTIVE, outcome.active(),
                 outcome.reason(), outcome.message(), now);
         if (outcome.scaledTo() != null) {
             events.normal(moe, "Autoscaled", "scaled from " + outcome.scaledFrom() + " to " + outcome.scaledTo()

@@ -15,6 +15,7 @@ public final class StatusBuilder {
     public static final String READY = "Ready";
     public static final String PROGRESSING = "Progressing";
     public static final String DEGRADED = "Degraded";
+    public static final String AUTOSCALING_ACTIVE = "AutoscalingActive";
 
     private StatusBuilder() {}
 

@@ -97,12 +97,9 @@ public final class RuntimePodTemplate {
         List<EnvVar> env = new ArrayList<>();
         env.add(new EnvVarBuilder().withName(RuntimeCommand.POD_NAME_ENV)
                 .withNewValueFrom().withNewFieldRef().withFieldPath("metadata.name").endFieldRef().endValueFrom().build());
-        if (spec.model() instanceof ModelUri.HuggingFace) {
-            env.add(new EnvVarBuilder().withName("HF_HOME").withValue(RuntimeCommand.CACHE_DIR + "/huggingface").build());
-            if (spec.hfTokenSecret() != null) {
-                env.add(new EnvVarBuilder().withName("HF_TOKEN")
-                        .withNewValueFrom().withSecretKeyRef(spec.hfTokenSecret()).endValueFrom().build());
-            }
+        if (spec.model() instanceof ModelUri.HuggingFace && spec.hfTokenSecret() != null) {
+            env.add(new EnvVarBuilder().withName("HF_TOKEN")
+                    .withNewValueFrom().withSecretKeyRef(spec.hfTokenSecret()).endValueFrom().build());
         }
         env.addAll(spec.env());
         ContainerBuilder container = new ContainerBuilder()

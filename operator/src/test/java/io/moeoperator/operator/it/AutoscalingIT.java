@@ -50,7 +50,7 @@ class AutoscalingIT {
         RealApiServer.createNamespace(client, NS);
         RealApiServer.createNamespace(client, FAULTS);
         // One serving group's pod, as the operator would label it (--max-num-seqs 1: a queue builds fast).
-        runtime = new RuntimeServer(DIR, "moe_namespace=" + NS + ",moe_deployment=tiny,moe_group=0", "--max-num-seqs", "1");
+        runtime = RuntimeServer.tinyModel(DIR, "moe_namespace=" + NS + ",moe_deployment=tiny,moe_group=0", "--max-num-seqs", "1");
         prometheus = new PrometheusServer(DIR.resolve("prometheus"), List.of(runtime.target()));
         operator = new MoEOperator(client, OperatorConfig.defaults(), new SimpleMeterRegistry(), null, Clock.systemUTC());
         operator.start();

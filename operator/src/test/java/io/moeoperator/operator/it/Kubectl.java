@@ -17,7 +17,7 @@ final class Kubectl {
     private Kubectl() {}
 
     static Path binary() throws IOException {
-        Path k8s = Path.of(System.getProperty("moe.kube-api-test.dir", System.getenv("KUBE_API_TEST_DIR")), "k8s");
+        Path k8s = Path.of(RealApiServer.testDir(), "k8s");
         try (Stream<Path> versions = Files.list(k8s)) {
             return versions.map(v -> v.resolve("kubectl")).filter(Files::isExecutable).findFirst()
                     .orElseThrow(() -> new AssertionError("no kubectl under " + k8s + "; run tests/apiserver/prepare.sh"));

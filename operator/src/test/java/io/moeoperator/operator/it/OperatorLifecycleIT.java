@@ -136,7 +136,4 @@ class OperatorLifecycleIT {
                 .build();
     }
 
-    static List<String> names(List<? extends io.fabric8.kubernetes.api.model.HasMetadata> items) {
-        return items.stream().map(i -> i.getMetadata().getName()).toList();
-    }
 }

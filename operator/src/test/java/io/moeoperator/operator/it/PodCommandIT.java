@@ -1,6 +1,5 @@
 package io.moeoperator.operator.it;
 
-import static io.moeoperator.operator.it.RealApiServer.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -24,7 +23,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -53,16 +51,17 @@ class PodCommandIT {
         Files.write(secret, Base64.getDecoder().decode(DeploymentResources.expertSecret(moe, key).getData().get("secret")));
 
         Container init = sts.getSpec().getTemplate().getSpec().getInitContainers().getFirst();
-        assertEquals(0, run(localize(init.getArgs(), null, List.of()), DIR.resolve("synth.log")).waitFor(), "moe synth");
+        assertEquals(0, new ProcessBuilder(command(localize(init.getArgs(), null, List.of())))
+                .redirectErrorStream(true).redirectOutput(DIR.resolve("synth.log").toFile()).start().waitFor(), "moe synth");
 
         Container runtime = sts.getSpec().getTemplate().getSpec().getContainers().getFirst();
         int ranks = sts.getSpec().getReplicas();
         List<Integer> httpPorts = new ArrayList<>(), peerPorts = new ArrayList<>();
         for (int r = 0; r < ranks; r++) {
-            httpPorts.add(PrometheusServer.freePort());
-            peerPorts.add(PrometheusServer.freePort());
+            httpPorts.add(RuntimeServer.freePort());
+            peerPorts.add(RuntimeServer.freePort());
         }
-        List<Process> pods = new ArrayList<>();
+        List<RuntimeServer> pods = new ArrayList<>();
         try {
             for (int r = 0; r < ranks; r++) {
                 List<String> args = localize(runtime.getArgs(), sts.getMetadata().getName() + "-" + r, peerPorts);
@@ -70,17 +69,11 @@ class PodCommandIT {
                 replace(args, "--host", "127.0.0.1");
                 replace(args, "--ep-port", String.valueOf(peerPorts.get(r)));
                 args.addAll(List.of("--threads", "1"));
-                pods.add(run(args, DIR.resolve("rank-" + r + ".log")));
+                pods.add(new RuntimeServer(args, httpPorts.get(r), DIR.resolve("rank-" + r + ".log")));
             }
+            // Both ranks start before either is awaited: a rank is ready only once its peer is.
+            for (RuntimeServer pod : pods) pod.awaitReady(Duration.ofSeconds(120));
             HttpClient http = HttpClient.newHttpClient();
-            for (int r = 0; r < ranks; r++) {
-                String base = "http://127.0.0.1:" + httpPorts.get(r);
-                int rank = r;
-                await(Duration.ofSeconds(120), () -> {
-                    assertTrue(pods.get(rank).isAlive(), "rank " + rank + " exited: " + log(rank));
-                    assertEquals(200, status(http, base + "/q/health/ready"), "rank " + rank + " ready");
-                });
-            }
             String first = null;
             for (int r = 0; r < ranks; r++) {
                 HttpResponse<String> reply = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPorts.get(r) + "/v1/completions"))
@@ -97,8 +90,7 @@ class PodCommandIT {
             assertTrue(metrics.contains("moe_requests_waiting{moe_deployment=\"tiny-cpu\",moe_group=\"0\",moe_namespace=\"default\"}"),
                     "the labels the autoscaler's queries select");
         } finally {
-            for (Process p : pods) p.destroy();
-            for (Process p : pods) p.waitFor(30, TimeUnit.SECONDS);
+            for (RuntimeServer pod : pods) pod.close();
         }
     }
 
@@ -124,25 +116,11 @@ class PodCommandIT {
         args.set(args.indexOf(flag) + 1, value);
     }
 
-    private static Process run(List<String> args, Path log) throws IOException {
+    private static List<String> command(List<String> args) {
         List<String> command = new ArrayList<>(List.of(ClusterFixture.ROOT.resolve("bin/moe").toString()));
         command.addAll(args);
-        return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        return command;
     }
 
-    private static String log(int rank) {
-        try {
-            return Files.readString(DIR.resolve("rank-" + rank + ".log"));
-        } catch (IOException e) {
-            return "(no log)";
-        }
-    }
 
-    private static int status(HttpClient http, String url) {
-        try {
-            return http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
-        } catch (IOException | InterruptedException e) {
-            return -1;
-        }
-    }
 }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -39,7 +38,7 @@ final class PrometheusServer implements AutoCloseable {
             }
         }
         Files.createDirectories(dir);
-        port = freePort();
+        port = RuntimeServer.freePort();
         String config = """
                 global:
                   scrape_interval: 1s
@@ -81,11 +80,6 @@ final class PrometheusServer implements AutoCloseable {
         }
     }
 
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 
     @Override
     public void close() throws InterruptedException {

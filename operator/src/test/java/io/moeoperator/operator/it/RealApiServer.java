@@ -43,8 +43,13 @@ public final class RealApiServer {
         client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build()).create();
     }
 
+    /** The kube-api-test directory (bin/test exports it; failsafe passes it on). */
+    static String testDir() {
+        return System.getProperty("moe.kube-api-test.dir", System.getenv("KUBE_API_TEST_DIR"));
+    }
+
     private static void start() {
-        String dir = System.getProperty("moe.kube-api-test.dir", System.getenv("KUBE_API_TEST_DIR"));
+        String dir = testDir();
         Path binaries = dir == null ? null : Path.of(dir, "k8s");
         if (binaries == null || !Files.isDirectory(binaries)) {
             fail("no kube-apiserver binaries under " + binaries + ": run tests/apiserver/prepare.sh (bin/test does) "

@@ -25,10 +25,21 @@ final class RuntimeServer implements AutoCloseable {
     private final int port;
     private final Path log;
 
-    RuntimeServer(Path dir, String metricsLabels, String... extraArgs) throws IOException {
+    /** Starts {@code bin/moe <args>} (args begin with "serve" and name {@code port}); see {@link #awaitReady}. */
+    RuntimeServer(List<String> args, int port, Path log) throws IOException {
         if (!Files.exists(QUARKUS_APP)) {
             fail(QUARKUS_APP + " is missing: build the runtime first (./mvnw package -pl runtime/server -am, or bin/test)");
         }
+        Files.createDirectories(log.getParent());
+        this.port = port;
+        this.log = log;
+        List<String> command = new ArrayList<>(List.of(ClusterFixture.ROOT.resolve("bin/moe").toString()));
+        command.addAll(args);
+        process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    /** A one-process group serving a small synthetic model, ready when this returns. */
+    static RuntimeServer tinyModel(Path dir, String metricsLabels, String... extraArgs) throws IOException {
         Files.createDirectories(dir);
         Path model = dir.resolve("autoscale-tiny.gguf");
         if (!Files.exists(model)) {
@@ -36,15 +47,18 @@ final class RuntimeServer implements AutoCloseable {
                     .qLoraRank(32).kvLoraRank(32).qkNope(16).qkRope(16).vHead(16).ffDense(128).ffExpert(32)
                     .numExperts(8).numExpertsUsed(2).numSharedExperts(1).numDenseLeading(1).contextLength(512).seed(5).build(), model);
         }
-        port = PrometheusServer.freePort();
-        log = dir.resolve("moe-serve-" + port + ".log");
-        List<String> command = new ArrayList<>(List.of(ClusterFixture.ROOT.resolve("bin/moe").toString(), "serve",
-                "--model", model.toString(), "--host", "127.0.0.1", "--port", String.valueOf(port),
-                "--threads", "1", "--metrics-labels", metricsLabels));
-        command.addAll(List.of(extraArgs));
-        process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        int port = freePort();
+        List<String> args = new ArrayList<>(List.of("serve", "--model", model.toString(), "--host", "127.0.0.1",
+                "--port", String.valueOf(port), "--threads", "1", "--metrics-labels", metricsLabels));
+        args.addAll(List.of(extraArgs));
+        RuntimeServer server = new RuntimeServer(args, port, dir.resolve("moe-serve-" + port + ".log"));
+        server.awaitReady(Duration.ofSeconds(90));
+        return server;
+    }
+
+    void awaitReady(Duration limit) {
         HttpClient http = HttpClient.newHttpClient();
-        RealApiServer.await(Duration.ofSeconds(90), () -> {
+        RealApiServer.await(limit, () -> {
             assertTrue(process.isAlive(), "moe serve exited: " + readLog());
             try {
                 assertEquals(200, http.send(HttpRequest.newBuilder(URI.create(url() + "/q/health/ready")).build(),
@@ -53,6 +67,12 @@ final class RuntimeServer implements AutoCloseable {
                 throw new AssertionError("not ready: " + e);
             }
         });
+    }
+
+    static int freePort() throws IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            return s.getLocalPort();
+        }
     }
 
     String url() {
