@@ -12,7 +12,6 @@ import io.moeoperator.operator.resources.DeploymentResources;
 import io.moeoperator.operator.resources.GroupResources;
 import io.moeoperator.operator.resources.RuntimeCommand;
 import io.moeoperator.operator.spec.ResolvedSpec;
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
