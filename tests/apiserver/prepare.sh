@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Prepares a real kube-apiserver + etcd (+ kubectl) for the operator's integration tests, laid out
-# the way fabric8 kube-api-test expects: $KUBE_API_TEST_DIR/k8s/<version>-linux-amd64/{kube-apiserver,etcd,kubectl}.
+# Prepares a real kube-apiserver + etcd (+ kubectl, kube-controller-manager) for the operator's
+# integration tests, laid out the way fabric8 kube-api-test expects:
+# $KUBE_API_TEST_DIR/k8s/<version>-linux-amd64/{kube-apiserver,etcd,kubectl}. The controller manager
+# sits beside them: tests that need real StatefulSet pods and garbage collection start it
+# (operator/src/test/.../it/ControllerManager.java).
 #
 # No registry we reach ships Kubernetes binaries, so kube-apiserver (and kubectl) are built from
 # Debian bookworm's source package `kubernetes` (1.20.2 with vendor/) with Debian's Go; etcd is
 # Debian's etcd-server. The result is cached (default ~/.cache/moe-operator/kube-api-test), so the
-# ~7 minute build happens once per machine. Needs root (apt) the first time only.
+# ~10 minute build happens once per machine (Go's build cache is kept beside it, so adding a
+# binary later recompiles little). Needs root (apt) the first time only.
 #
 # Usage: tests/apiserver/prepare.sh    prints the directory to use as KUBE_API_TEST_DIR
 set -euo pipefail
@@ -15,10 +19,10 @@ debian_version=1.20.5+really1.20.2-1.1+deb12u1
 cache=${MOE_KUBE_API_TEST_DIR:-$HOME/.cache/moe-operator/kube-api-test}
 bin_dir=$cache/k8s/$version-linux-amd64
 # Bump when the recipe changes, so cached binaries from an older recipe are rebuilt.
-recipe=2
+recipe=3
 stamp=$cache/recipe
 
-if [[ -x $bin_dir/kube-apiserver && -x $bin_dir/etcd && -x $bin_dir/kubectl && $(cat "$stamp" 2>/dev/null) == "$recipe" ]]; then
+if [[ -x $bin_dir/kube-apiserver && -x $bin_dir/etcd && -x $bin_dir/kubectl && -x $bin_dir/kube-controller-manager && $(cat "$stamp" 2>/dev/null) == "$recipe" ]]; then
   echo "$cache"
   exit 0
 fi
@@ -57,13 +61,15 @@ cd kubernetes-$version
 rsync -a --delete --exclude '*_test.go' /usr/share/gocode/src/github.com/modern-go/reflect2/ vendor/github.com/modern-go/reflect2/
 mkdir -p .go/src/k8s.io
 ln -s ../../.. .go/src/k8s.io/kubernetes
-log "building kube-apiserver and kubectl (several minutes)"
-env GOPATH="$PWD/.go" CGO_ENABLED=0 HOME="$work/home" GOFLAGS= \
-  make WHAT="cmd/kube-apiserver cmd/kubectl" >"$work/build.log" 2>&1 || { tail -50 "$work/build.log" >&2; exit 1; }
+log "building kube-apiserver, kube-controller-manager and kubectl (about 10 minutes the first time)"
+mkdir -p "$cache/go-build"
+env GOPATH="$PWD/.go" CGO_ENABLED=0 HOME="$work/home" GOCACHE="$cache/go-build" GOFLAGS= \
+  make WHAT="cmd/kube-apiserver cmd/kube-controller-manager cmd/kubectl" >"$work/build.log" 2>&1 || { tail -50 "$work/build.log" >&2; exit 1; }
 
 mkdir -p "$bin_dir"
 install -m 755 _output/bin/kube-apiserver "$bin_dir/kube-apiserver"
 install -m 755 _output/bin/kubectl "$bin_dir/kubectl"
+install -m 755 _output/bin/kube-controller-manager "$bin_dir/kube-controller-manager"
 etcd_bin=$(command -v etcd || echo /usr/bin/etcd)
 ln -sf "$etcd_bin" "$bin_dir/etcd"
 echo "$recipe" >"$stamp"
