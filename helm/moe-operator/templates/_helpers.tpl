@@ -88,17 +88,19 @@ the object. Shared by the ClusterRole (all namespaces) and the per-namespace Rol
 - apiGroups: [""]
   resources: [services]
   verbs: [get, list, watch, create, patch, delete]
+# ConfigMaps: earlier versions made <name>-runtime; the operator finds them and deletes them.
 - apiGroups: [""]
   resources: [configmaps]
-  verbs: [get, list, watch, create, patch]
-# Only the shared secret of an expert-parallel deployment's ranks (<name>-ep), read back by name.
+  verbs: [list, watch, delete]
+# Only the shared secret of an expert-parallel deployment's ranks (<name>-ep), read by name and
+# kept as desired by server-side apply; the operator never lists or watches secrets.
 - apiGroups: [""]
   resources: [secrets]
-  verbs: [get, create]
-# Optional children, written only where the cluster serves their API (looked up one by one).
+  verbs: [get, create, patch]
 - apiGroups: [policy]
   resources: [poddisruptionbudgets]
-  verbs: [get, create, patch]
+  verbs: [get, list, watch, create, patch]
+# Written only where the cluster serves the API (looked up one by one).
 - apiGroups: [monitoring.coreos.com]
   resources: [servicemonitors]
   verbs: [get, create, patch]

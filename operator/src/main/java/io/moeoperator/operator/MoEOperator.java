@@ -5,6 +5,10 @@ import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.api.config.LeaderElectionConfiguration;
 import io.javaoperatorsdk.operator.monitoring.micrometer.MicrometerMetrics;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.moeoperator.operator.autoscale.AutoscalingController;
+import io.moeoperator.operator.autoscale.AutoscalingPoller;
+import io.moeoperator.operator.autoscale.PrometheusClient;
+import io.moeoperator.operator.reconcile.EventRecorder;
 import io.moeoperator.operator.reconcile.MoEDeploymentReconciler;
 import java.time.Clock;
 import java.time.Duration;
@@ -16,13 +20,21 @@ import java.time.Duration;
 public final class MoEOperator implements AutoCloseable {
     private final Operator operator;
     private final MoEDeploymentReconciler reconciler;
+    private final AutoscalingPoller autoscaling;
+    private final KubernetesClient client;
+    private final LeaderElectionConfiguration leaderElection;
 
     /**
-     * @param leaderElection lease to hold before reconciling, or null to reconcile at once
+     * @param leaderElection lease to hold before reconciling, or null to reconcile at once; with an
+     *                       identity, {@link #close} releases the lease
      */
     public MoEOperator(KubernetesClient client, OperatorConfig config, MeterRegistry registry,
                        LeaderElectionConfiguration leaderElection, Clock clock) {
-        this.reconciler = new MoEDeploymentReconciler(config, clock);
+        this.client = client;
+        this.leaderElection = leaderElection;
+        this.autoscaling = new AutoscalingPoller(new AutoscalingController(client, new PrometheusClient(),
+                new EventRecorder(client, clock)), clock);
+        this.reconciler = new MoEDeploymentReconciler(client, config, clock, autoscaling);
         this.operator = new Operator(o -> {
             o.withKubernetesClient(client)
                     .withCloseClientOnStop(false)
@@ -33,6 +45,7 @@ public final class MoEOperator implements AutoCloseable {
         });
         operator.register(reconciler, c -> {
             if (!config.namespaces().isEmpty()) c.settingNamespaces(config.namespaces());
+            c.withReconciliationMaxInterval(config.resyncInterval());
         });
     }
 
@@ -48,8 +61,15 @@ public final class MoEOperator implements AutoCloseable {
         return reconciler;
     }
 
+    /** The autoscaling evaluations (tests check that a deleted deployment's state is dropped). */
+    public AutoscalingPoller autoscaling() {
+        return autoscaling;
+    }
+
+    /** Stops reconciling (in-flight reconciles finish, up to 10 s), then releases the lease if it held it. */
     @Override
     public void close() {
         operator.stop();
+        if (leaderElection != null) leaderElection.getIdentity().ifPresent(id -> LeaseRelease.release(client, leaderElection, id));
     }
 }

@@ -14,7 +14,10 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -55,6 +58,11 @@ public final class OperatorMain implements Callable<Integer> {
     @Option(names = "--lease-namespace", description = "default: the operator pod's namespace, else 'default'")
     String leaseNamespace;
 
+    @Option(names = "--resync-interval", description = "longest time between two reconciles of a deployment, as an ISO-8601 "
+            + "duration; children that are not watched (its Secret, ServiceMonitor) are checked for hand edits this often "
+            + "(default ${DEFAULT-VALUE})")
+    Duration resyncInterval = OperatorConfig.DEFAULT_RESYNC_INTERVAL;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new OperatorMain()).execute(args));
     }
@@ -62,28 +70,60 @@ public final class OperatorMain implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         namespaces.removeIf(String::isBlank);
-        OperatorConfig config = new OperatorConfig(runtimeImage, cudaRuntimeImage, expertPort, namespaces, prometheusUrl);
+        OperatorConfig config = new OperatorConfig(runtimeImage, cudaRuntimeImage, expertPort, namespaces, prometheusUrl)
+                .withResyncInterval(resyncInterval);
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmGcMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         KubernetesClient client = new KubernetesClientBuilder().build();
-        LeaderElectionConfiguration election = leaderElection
-                ? new LeaderElectionConfiguration(leaseName, leaseNamespace != null ? leaseNamespace : podNamespace())
-                : null;
-        CountDownLatch stopped = new CountDownLatch(1);
+        // SIGTERM: the hook asks main to stop and waits until it did; the JVM exits when hooks return,
+        // so without the wait it could exit before the operator stopped and gave up its Lease.
+        CountDownLatch stopRequested = new CountDownLatch(1);
+        CountDownLatch stoppedCleanly = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stopRequested.countDown();
+            try {
+                stoppedCleanly.await(SHUTDOWN_BUDGET.toSeconds(), TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "shutdown"));
+        LeaderElectionConfiguration election = leaderElection ? leaderElection(stopRequested) : null;
         try (MoEOperator operator = new MoEOperator(client, config, registry, election, Clock.systemUTC());
              OperatorHttpServer http = new OperatorHttpServer(httpHost, httpPort, operator.operator(), registry)) {
-            Runtime.getRuntime().addShutdownHook(new Thread(stopped::countDown, "shutdown"));
             operator.start();
             System.err.printf("moe-operator %s: watching %s on %s; health and metrics on :%d%n", OperatorConfig.VERSION,
                     namespaces.isEmpty() ? "all namespaces" : "namespaces " + namespaces, client.getMasterUrl(), http.port());
-            stopped.await();
+            stopRequested.await();
+            System.err.println("moe-operator: stopping");
         } finally {
             client.close();
+            System.err.println("moe-operator: stopped");
+            stoppedCleanly.countDown();
         }
         return 0;
+    }
+
+    /** Longest a SIGTERM waits for reconciles to finish and the Lease to be released (the chart's grace period is 30 s). */
+    static final Duration SHUTDOWN_BUDGET = Duration.ofSeconds(25);
+
+    /**
+     * Leader election with a known identity (so the Lease can be released on stop). Losing the lease
+     * while running stops the process, as JOSDK would (another replica reconciles now); stopping
+     * on purpose (SIGTERM) does not.
+     */
+    private LeaderElectionConfiguration leaderElection(CountDownLatch stopRequested) throws java.io.IOException {
+        String identity = System.getenv().getOrDefault("HOSTNAME", "") + "-" + java.util.UUID.randomUUID().toString().substring(0, 8);
+        LeaderCallbacks callbacks = new LeaderCallbacks(() -> System.err.println("moe-operator: leading (" + identity + ")"), () -> {
+            if (stopRequested.getCount() == 0) return;
+            System.err.println("moe-operator: lost the Lease; exiting so that only the new leader reconciles");
+            new Thread(() -> System.exit(1), "lost-lease-exit").start();
+        }, leader -> {});
+        return new LeaderElectionConfiguration(leaseName, leaseNamespace != null ? leaseNamespace : podNamespace(),
+                LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE, LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE,
+                LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE, identity, callbacks, false);
     }
 
     private static String podNamespace() throws java.io.IOException {

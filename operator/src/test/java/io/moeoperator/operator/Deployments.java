@@ -25,6 +25,15 @@ public final class Deployments {
     }
 
     public static ResolvedSpec resolve(String specYaml) throws InvalidSpecException {
-        return ResolvedSpec.resolve(spec(specYaml), OperatorConfig.defaults());
+        return resolve(specYaml, OperatorConfig.defaults());
     }
+
+    public static ResolvedSpec resolve(String specYaml, OperatorConfig config) throws InvalidSpecException {
+        return ResolvedSpec.resolve(spec(specYaml), config);
+    }
+
+    /** What a runtime with the CUDA backend and Hugging Face repositories as published (issues 13, 17) will be told. */
+    public static final OperatorConfig NEXT_RUNTIME = OperatorConfig.defaults().withRuntime(new io.moeoperator.operator.spec.RuntimeCapabilities(
+            "next", java.util.Set.of("gguf", "safetensors"),
+            java.util.Set.of(io.moeoperator.operator.api.Device.CPU, io.moeoperator.operator.api.Device.CUDA), true));
 }

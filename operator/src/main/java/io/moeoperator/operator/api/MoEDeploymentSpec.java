@@ -31,6 +31,9 @@ public record MoEDeploymentSpec(
                 + "the expert count. Uneven: the first ranks hold one more expert when it does not divide.")
         ExpertSharding expertSharding,
 
+        @JsonPropertyDescription("How groups move to a changed pod template: Surge (default) or Recreate; one group at a time.")
+        UpdateStrategySpec updateStrategy,
+
         @JsonPropertyDescription("cpu (default) or cuda (one or more NVIDIA GPUs per pod).")
         Device device,
 

@@ -23,8 +23,11 @@ public class MoEDeploymentStatus {
     @JsonPropertyDescription("Serving groups whose pods are all ready.")
     private Integer readyReplicas;
 
-    @JsonPropertyDescription("Serving groups running the current pod template.")
+    @JsonPropertyDescription("Serving groups ready on the current revision.")
     private Integer updatedReplicas;
+
+    @JsonPropertyDescription("Revision of the current pod template (the suffix of the groups' StatefulSet and pod names).")
+    private String currentRevision;
 
     @LabelSelector
     @JsonPropertyDescription("Label selector of the serving pods (for the scale subresource).")
@@ -54,6 +57,8 @@ public class MoEDeploymentStatus {
     public void setReadyReplicas(Integer readyReplicas) { this.readyReplicas = readyReplicas; }
     public Integer getUpdatedReplicas() { return updatedReplicas; }
     public void setUpdatedReplicas(Integer updatedReplicas) { this.updatedReplicas = updatedReplicas; }
+    public String getCurrentRevision() { return currentRevision; }
+    public void setCurrentRevision(String currentRevision) { this.currentRevision = currentRevision; }
     public String getSelector() { return selector; }
     public void setSelector(String selector) { this.selector = selector; }
     public String getExpertsPerPod() { return expertsPerPod; }

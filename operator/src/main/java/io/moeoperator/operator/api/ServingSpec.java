@@ -23,6 +23,11 @@ public record ServingSpec(
         @JsonPropertyDescription("CPU threads for the forward pass (moe serve --threads). Default: the pod's CPUs.")
         Integer threads,
 
+        @JsonPropertyDescription("Memory for the KV cache of each pod, e.g. \"2Gi\" (moe serve --kv-cache-memory). Default: what "
+                + "the pod's memory leaves after the model's weights, the heap and a fixed overhead (docs/memory.md). Must be "
+                + "less than resources.memory.")
+        String kvCacheMemory,
+
         @Min(1)
         @JsonPropertyDescription("Seconds a pod may take to load the model before it is restarted. Default 1800.")
         Integer startupTimeoutSeconds) {

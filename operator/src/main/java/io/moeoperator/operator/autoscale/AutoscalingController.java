@@ -8,6 +8,7 @@ import io.moeoperator.autoscaler.MetricReading;
 import io.moeoperator.autoscaler.ScalingDecision;
 import io.moeoperator.operator.api.AutoscalingStatus;
 import io.moeoperator.operator.api.MoEDeployment;
+import io.moeoperator.operator.reconcile.EventRecorder;
 import io.moeoperator.operator.spec.ResolvedAutoscaling;
 import io.moeoperator.operator.spec.ResolvedSpec;
 import java.time.Duration;
@@ -21,10 +22,11 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Runs each autoscaled MoEDeployment's evaluations from the reconciler: at most once per poll
- * interval, it reads the metrics from Prometheus, asks the {@link Autoscaler} and writes
- * {@code spec.replicas} through the scale subresource. Faults leave replicas as they are and back
- * off. State (the recent recommendations) lives here, per deployment.
+ * One evaluation of an autoscaled MoEDeployment: reads the metrics from Prometheus, asks the
+ * {@link Autoscaler} and writes {@code spec.replicas} through the scale subresource (with an
+ * {@code Autoscaled} event). Faults leave replicas as they are and back off. It does network I/O
+ * and may block for the query timeout, so only {@link AutoscalingPoller} calls it, never a
+ * reconcile. State (the recent recommendations) lives here, per deployment, until {@link #forget}.
  */
 public final class AutoscalingController {
     static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
@@ -35,42 +37,47 @@ public final class AutoscalingController {
 
     private static final class State {
         Autoscaler autoscaler;
-        Instant nextEvaluation = Instant.MIN;
         int failures;
-        Outcome last;
         String lastScaleTime;
     }
 
     private final KubernetesClient client;
     private final PrometheusClient prometheus;
+    private final EventRecorder events;
     private final Map<String, State> states = new ConcurrentHashMap<>();
 
-    public AutoscalingController(KubernetesClient client, PrometheusClient prometheus) {
+    public AutoscalingController(KubernetesClient client, PrometheusClient prometheus, EventRecorder events) {
         this.client = client;
         this.prometheus = prometheus;
+        this.events = events;
     }
 
     /** Forget a deployment (deleted, or autoscaling turned off). */
-    public void forget(MoEDeployment moe) {
-        states.remove(key(moe));
+    public void forget(String key) {
+        states.remove(key);
     }
 
-    /** @param previous the status the deployment reports now (kept when no evaluation is due) */
-    public Outcome evaluate(MoEDeployment moe, ResolvedSpec spec, AutoscalingStatus previous, Instant now) {
+    /** Deployments with state here (for tests: state is dropped on delete). */
+    public int size() {
+        return states.size();
+    }
+
+    /**
+     * Evaluates now. Called by one thread at a time per deployment.
+     *
+     * @param moe  the deployment as last reconciled (its status seeds the last scale time)
+     * @param spec its resolved spec, with autoscaling enabled
+     */
+    public Outcome evaluate(MoEDeployment moe, ResolvedSpec spec, Instant now) {
         ResolvedAutoscaling config = spec.autoscaling();
         State state = states.computeIfAbsent(key(moe), k -> new State());
         if (state.autoscaler == null || !state.autoscaler.policy().equals(config.policy())) {
             state.autoscaler = new Autoscaler(config.policy());
             state.autoscaler.seed(now, spec.replicas());
+            AutoscalingStatus previous = moe.getStatus() == null ? null : moe.getStatus().getAutoscaling();
             if (state.lastScaleTime == null && previous != null) state.lastScaleTime = previous.lastScaleTime();
         }
-        if (now.isBefore(state.nextEvaluation) && state.last != null) {
-            return withNext(state.last, Duration.between(now, state.nextEvaluation));
-        }
-        Outcome outcome = evaluateNow(moe, spec, config, state, now);
-        state.last = outcome;
-        state.nextEvaluation = now.plus(outcome.nextIn());
-        return outcome;
+        return evaluateNow(moe, spec, config, state, now);
     }
 
     private Outcome evaluateNow(MoEDeployment moe, ResolvedSpec spec, ResolvedAutoscaling config, State state, Instant now) {
@@ -102,6 +109,7 @@ public final class AutoscalingController {
             state.lastScaleTime = at;
             from = current;
             to = decision.desired();
+            events.normal(moe, "Autoscaled", "scaled from " + from + " to " + to + " groups: " + decision.reason());
         }
         List<AutoscalingStatus.MetricValue> values = new ArrayList<>();
         for (int i = 0; i < decision.metrics().size(); i++) {
@@ -141,15 +149,11 @@ public final class AutoscalingController {
         }
     }
 
-    private static Outcome withNext(Outcome o, Duration next) {
-        return new Outcome(o.status(), o.active(), o.reason(), o.message(), next, null, null);
-    }
-
     private static Double round(double v) {
         return Math.round(v * 1e4) / 1e4;
     }
 
-    private static String key(MoEDeployment moe) {
+    public static String key(MoEDeployment moe) {
         return moe.getMetadata().getNamespace() + "/" + moe.getMetadata().getName() + "/" + Objects.toString(moe.getMetadata().getUid());
     }
 }

@@ -3,9 +3,9 @@ package io.moeoperator.operator.reconcile;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
-import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
@@ -19,31 +19,34 @@ import io.moeoperator.operator.OperatorConfig;
 import io.moeoperator.operator.api.MoEDeployment;
 import io.moeoperator.operator.api.MoEDeploymentStatus;
 import io.moeoperator.operator.autoscale.AutoscalingController;
-import io.moeoperator.operator.autoscale.PrometheusClient;
+import io.moeoperator.operator.autoscale.AutoscalingPoller;
 import io.moeoperator.operator.resources.DeploymentResources;
 import io.moeoperator.operator.resources.GroupResources;
 import io.moeoperator.operator.resources.Labels;
 import io.moeoperator.operator.resources.Names;
+import io.moeoperator.operator.resources.TemplateInputs;
 import io.moeoperator.operator.spec.InvalidSpecException;
 import io.moeoperator.operator.spec.ResolvedSpec;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashMap;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
-import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns a MoEDeployment into its serving groups. Every object comes from a pure desired-state
- * builder (resources/); this class only observes, asks {@link RolloutPlanner} what may change now,
- * writes what differs (server-side apply, skipped when the content hash matches) and reports status.
- * Deletion needs no finalizer: everything carries a controller owner reference.
+ * Turns a MoEDeployment into its serving groups: observe -> validate -> act -> report. Every object
+ * comes from a pure desired-state builder (resources/); this class asks {@link RolloutPlanner} which
+ * groups may change now, has {@link ChildReconciler} bring each child to its desired state (hand
+ * edits included) and reports status. It does no I/O but to the API server: autoscaling evaluations
+ * run in {@link AutoscalingPoller}. Deletion needs no finalizer: everything carries a controller
+ * owner reference.
  */
-@ControllerConfiguration(name = MoEDeploymentReconciler.NAME)
+@ControllerConfiguration(name = MoEDeploymentReconciler.NAME, fieldManager = ChildReconciler.FIELD_MANAGER)
 public class MoEDeploymentReconciler implements Reconciler<MoEDeployment> {
     public static final String NAME = "moedeployment";
     private static final Logger LOG = LoggerFactory.getLogger(MoEDeploymentReconciler.class);
@@ -53,155 +56,171 @@ public class MoEDeploymentReconciler implements Reconciler<MoEDeployment> {
 
     private final OperatorConfig config;
     private final Clock clock;
-    private volatile ClusterCapabilities capabilities;
-    private volatile EventRecorder events;
-    private volatile ChildWriter writer;
-    private volatile AutoscalingController autoscaling;
+    private final KubernetesClient client;
+    private final ClusterCapabilities capabilities;
+    private final EventRecorder events;
+    private final ChildReconciler children;
+    private final AutoscalingPoller autoscaling;
 
-    public MoEDeploymentReconciler(OperatorConfig config, Clock clock) {
+    public MoEDeploymentReconciler(KubernetesClient client, OperatorConfig config, Clock clock, AutoscalingPoller autoscaling) {
+        this.client = client;
         this.config = config;
         this.clock = clock;
+        this.capabilities = new ClusterCapabilities(client, clock);
+        this.events = new EventRecorder(client, clock);
+        this.children = new ChildReconciler(client, events);
+        this.autoscaling = autoscaling;
     }
+
 
     @Override
     public List<EventSource<?, MoEDeployment>> prepareEventSources(EventSourceContext<MoEDeployment> context) {
         String owned = Labels.MANAGED_BY + "=" + Labels.OPERATOR;
-        return List.of(
-                new InformerEventSource<>(InformerEventSourceConfiguration.from(StatefulSet.class, MoEDeployment.class)
-                        .withLabelSelector(owned).build(), context),
-                new InformerEventSource<>(InformerEventSourceConfiguration.from(Service.class, MoEDeployment.class)
-                        .withLabelSelector(owned).build(), context),
-                new InformerEventSource<>(InformerEventSourceConfiguration.from(ConfigMap.class, MoEDeployment.class)
-                        .withLabelSelector(owned).build(), context));
-    }
-
-    private void init(KubernetesClient client) {
-        if (writer == null) {
-            capabilities = new ClusterCapabilities(client, clock);
-            events = new EventRecorder(client, clock);
-            autoscaling = new AutoscalingController(client, new PrometheusClient());
-            writer = new ChildWriter(client);
+        List<EventSource<?, MoEDeployment>> sources = new ArrayList<>();
+        // Not Secrets: the operator may not list or watch them (chart RBAC); it reads its one Secret by name.
+        for (Class<? extends HasMetadata> kind : List.of(StatefulSet.class, Service.class, ConfigMap.class,
+                capabilities.current().podDisruptionBudgetClass())) {
+            sources.add(new InformerEventSource<>(InformerEventSourceConfiguration.from(kind, MoEDeployment.class)
+                    .withLabelSelector(owned).build(), context));
         }
+        if (autoscaling != null) sources.add(autoscaling);
+        return sources;
     }
-
 
     @Override
     public UpdateControl<MoEDeployment> reconcile(MoEDeployment moe, Context<MoEDeployment> context) {
-        init(context.getClient());
         Instant now = clock.instant();
-        long generation = moe.getMetadata().getGeneration();
         MoEDeploymentStatus previous = moe.getStatus() == null ? new MoEDeploymentStatus() : moe.getStatus();
-        Map<Integer, StatefulSet> groups = new TreeMap<>();
+        Map<Integer, List<GroupState>> groups = new TreeMap<>();
+        Map<String, StatefulSet> statefulSets = new TreeMap<>();
         for (StatefulSet sts : context.getSecondaryResources(StatefulSet.class)) {
             int index = Names.groupIndexOf(moe, sts.getMetadata().getName());
-            if (index >= 0) groups.put(index, sts);
+            if (index < 0) continue;
+            groups.computeIfAbsent(index, i -> new ArrayList<>()).add(GroupState.of(index, sts));
+            statefulSets.put(sts.getMetadata().getName(), sts);
         }
 
         ResolvedSpec spec;
         try {
-            if (moe.getMetadata().getName().length() > Names.MAX_DEPLOYMENT_NAME) {
-                throw new InvalidSpecException(List.of("metadata.name: at most " + Names.MAX_DEPLOYMENT_NAME
-                        + " characters (pod names add -g<group>-<rank>), got " + moe.getMetadata().getName().length()));
-            }
-            spec = ResolvedSpec.resolve(moe.getSpec(), config);
+            spec = ResolvedSpec.resolve(moe, config);
         } catch (InvalidSpecException e) {
             return invalidSpec(moe, previous, groups, e, now);
         }
 
         ClusterCapabilities.Snapshot cluster = capabilities.current();
-        boolean scrapeAnnotations = !cluster.serviceMonitor();
-        Map<Integer, StatefulSet> desired = new HashMap<>();
-        for (int i = 0; i < spec.replicas(); i++) {
-            desired.put(i, GroupResources.statefulSet(moe, spec, config, i, scrapeAnnotations));
-        }
-        Map<Integer, GroupState> observed = new TreeMap<>();
-        groups.forEach((i, sts) -> observed.put(i, GroupState.of(i, sts)));
-        RolloutPlanner.Step step = RolloutPlanner.plan(spec.replicas(), observed,
-                i -> desired.get(i).getMetadata().getAnnotations().get(Labels.TEMPLATE_HASH));
+        String keyDigest = spec.expertParallelism() > 1 ? reconcileExpertSecret(moe, context) : null;
+        TemplateInputs inputs = new TemplateInputs(!cluster.serviceMonitor(), keyDigest);
+        String revision = GroupResources.revision(moe, spec, config, inputs);
+        RolloutPlanner.Step step = RolloutPlanner.plan(spec.replicas(), spec.updateStrategy(), groups, revision);
 
-        if (spec.expertParallelism() > 1) {
-            byte[] key = new byte[32];
-            RANDOM.nextBytes(key);
-            writer.createIfAbsent(DeploymentResources.expertSecret(moe, key));
+        children.reconcile(moe, DeploymentResources.clientService(moe, spec), find(context, Service.class, Names.clientService(moe)), context);
+        for (String name : step.delete()) {
+            children.delete(statefulSets.get(name));
         }
-        writer.apply(DeploymentResources.runtimeConfig(moe, spec, config), find(context, ConfigMap.class, Names.configMap(moe)));
-        writer.apply(DeploymentResources.clientService(moe, spec), find(context, Service.class, Names.clientService(moe)));
         for (int i = 0; i < spec.replicas(); i++) {
-            writer.apply(GroupResources.peerService(moe, spec, config, i), find(context, Service.class, Names.peers(moe, i)));
-            if (!step.waiting().contains(i)) {
-                writer.applyGroup(desired.get(i), groups.get(i), now);
+            children.reconcile(moe, GroupResources.peerService(moe, spec, config, i), find(context, Service.class, Names.peers(moe, i)), context);
+            StatefulSet desired = GroupResources.statefulSet(moe, spec, config, i, revision, inputs);
+            Optional<StatefulSet> current = Optional.ofNullable(statefulSets.get(desired.getMetadata().getName()));
+            // A group's current revision is made when the plan says so, and kept as desired from then on.
+            if (current.isPresent() || step.create().contains(i) || step.replace().contains(i)) {
+                children.reconcile(moe, desired, current, context);
             }
         }
-        for (int i : step.delete()) {
-            writer.delete(groups.get(i));
-            find(context, Service.class, Names.peers(moe, i)).ifPresent(writer::delete);
+        for (Service service : context.getSecondaryResources(Service.class)) {
+            if (Names.peersGroupIndexOf(moe, service.getMetadata().getName()) >= spec.replicas()) children.delete(service);
         }
-        if (cluster.podDisruptionBudgetV1()) {
-            PodDisruptionBudget pdb = DeploymentResources.podDisruptionBudget(moe);
-            writer.apply(pdb, writer.get(pdb));
-        }
-        if (cluster.serviceMonitor()) {
-            GenericKubernetesResource monitor = DeploymentResources.serviceMonitor(moe);
-            writer.apply(monitor, writer.get(monitor));
-        }
-        recordEvents(moe, step, groups.size(), spec.replicas());
+        find(context, ConfigMap.class, Names.legacyConfigMap(moe)).ifPresent(children::delete);
+        reconcileOptionalChildren(moe, cluster, context);
+        recordEvents(moe, spec, step, groups, revision);
 
-        MoEDeploymentStatus status = StatusReport.serving(moe, spec, previous, groups, observed, step,
-                i -> desired.get(i).getMetadata().getAnnotations().get(Labels.TEMPLATE_HASH), now);
+        MoEDeploymentStatus status = StatusReport.serving(moe, spec, previous, groups, step, revision, now);
         statusEvents(moe, previous, status);
+        autoscalingStatus(moe, spec, previous, status, now);
         boolean settled = StatusBuilder.isTrue(status, StatusBuilder.READY) && !StatusBuilder.isTrue(status, StatusBuilder.PROGRESSING);
-        Duration next = settled ? null : recheckAfter(spec, groups, now);
-        Duration autoscaleIn = autoscale(moe, spec, previous, status, now);
-        if (autoscaleIn != null && (next == null || autoscaleIn.compareTo(next) < 0)) next = autoscaleIn;
         UpdateControl<MoEDeployment> control = UpdateControl.patchStatus(StatusReport.patch(moe, status));
-        return next == null ? control : control.rescheduleAfter(next);
+        return settled ? control : control.rescheduleAfter(recheckAfter(spec, groups, now));
     }
 
-    /** Evaluates autoscaling when due; returns when to look again, or null when it is off. */
-    private Duration autoscale(MoEDeployment moe, ResolvedSpec spec, MoEDeploymentStatus previous,
-                               MoEDeploymentStatus status, Instant now) {
+    /**
+     * The ranks' shared secret: kept while it holds a usable key, a new key otherwise (a new key is a
+     * new revision: groups move to it one at a time). Returns the key's digest for the pod template.
+     */
+    private String reconcileExpertSecret(MoEDeployment moe, Context<MoEDeployment> context) {
+        String name = Names.expertSecret(moe);
+        Secret live = client.secrets().inNamespace(moe.getMetadata().getNamespace()).withName(name).get();
+        byte[] key = DeploymentResources.expertKey(live);
+        if (key == null) {
+            key = new byte[DeploymentResources.EXPERT_KEY_BYTES];
+            RANDOM.nextBytes(key);
+            if (live != null) {
+                events.warning(moe, "ExpertSecretReplaced", "Secret " + name + " held no usable key (32 bytes under '"
+                        + io.moeoperator.operator.resources.RuntimeCommand.EP_SECRET_KEY
+                        + "'); made a new one: groups move to it one at a time");
+            }
+        }
+        children.reconcile(moe, DeploymentResources.expertSecret(moe, key), Optional.ofNullable(live), context);
+        return DeploymentResources.expertKeyDigest(key);
+    }
+
+    /** The PodDisruptionBudget and ServiceMonitor, where the cluster serves their APIs. */
+    private void reconcileOptionalChildren(MoEDeployment moe, ClusterCapabilities.Snapshot cluster, Context<MoEDeployment> context) {
+        HasMetadata pdb = cluster.podDisruptionBudgetV1() ? DeploymentResources.podDisruptionBudget(moe)
+                : DeploymentResources.podDisruptionBudgetV1beta1(moe);
+        children.reconcile(moe, pdb, find(context, cluster.podDisruptionBudgetClass(), pdb.getMetadata().getName()), context);
+        if (cluster.serviceMonitor()) {
+            GenericKubernetesResource monitor = DeploymentResources.serviceMonitor(moe);
+            GenericKubernetesResource live = client.genericKubernetesResources(monitor.getApiVersion(), monitor.getKind())
+                    .inNamespace(moe.getMetadata().getNamespace()).withName(monitor.getMetadata().getName()).get();
+            children.reconcile(moe, monitor, Optional.ofNullable(live), context);
+        }
+    }
+
+    /** Status of autoscaling from the poller's last evaluation (none has run yet: the previous status stays). */
+    private void autoscalingStatus(MoEDeployment moe, ResolvedSpec spec, MoEDeploymentStatus previous,
+                                   MoEDeploymentStatus status, Instant now) {
+        Optional<AutoscalingController.Outcome> outcome = autoscaling == null ? Optional.empty() : autoscaling.track(moe, spec);
         if (spec.autoscaling() == null) {
-            autoscaling.forget(moe);
             status.setAutoscaling(null);
             status.getConditions().removeIf(c -> StatusBuilder.AUTOSCALING_ACTIVE.equals(c.getType()));
-            return null;
+            return;
         }
-        AutoscalingController.Outcome outcome = autoscaling.evaluate(moe, spec, previous.getAutoscaling(), now);
-        status.setAutoscaling(outcome.status());
+        if (outcome.isEmpty()) {
+            status.setAutoscaling(previous.getAutoscaling());
+            return;
+        }
+        AutoscalingController.Outcome o = outcome.get();
+        status.setAutoscaling(o.status());
         var before = previous.condition(StatusBuilder.AUTOSCALING_ACTIVE);
-        StatusBuilder.setCondition(status, moe.getMetadata().getGeneration(), StatusBuilder.AUTOSCALING_ACTIVE, outcome.active(),
-                outcome.reason(), outcome.message(), now);
-        if (outcome.scaledTo() != null) {
-            events.normal(moe, "Autoscaled", "scaled from " + outcome.scaledFrom() + " to " + outcome.scaledTo()
-                    + " groups: " + outcome.status().reason());
+        StatusBuilder.setCondition(status, moe.getMetadata().getGeneration(), StatusBuilder.AUTOSCALING_ACTIVE, o.active(),
+                o.reason(), o.message(), now);
+        if (!o.active() && (before == null || !o.reason().equals(before.getReason()))) {
+            events.warning(moe, "AutoscalingFailed", o.message());
         }
-        if (!outcome.active() && (before == null || !outcome.reason().equals(before.getReason()))) {
-            events.warning(moe, "AutoscalingFailed", outcome.message());
-        }
-        return outcome.nextIn();
     }
 
     /** Look again within RECHECK, or just after the next starting group's startup budget runs out. */
-    private static Duration recheckAfter(ResolvedSpec spec, Map<Integer, StatefulSet> groups, Instant now) {
+    private static Duration recheckAfter(ResolvedSpec spec, Map<Integer, List<GroupState>> groups, Instant now) {
         Duration next = RECHECK;
-        for (StatefulSet sts : groups.values()) {
-            Instant appliedAt = ChildWriter.templateAppliedAt(sts);
-            if (appliedAt == null) continue;
-            Duration left = Duration.between(now, appliedAt.plusSeconds(spec.startupTimeoutSeconds() + 1L));
-            if (!left.isNegative() && left.compareTo(next) < 0) next = left;
+        for (List<GroupState> revisions : groups.values()) {
+            for (GroupState g : revisions) {
+                if (g.createdAt() == null || g.ready()) continue;
+                Duration left = Duration.between(now, g.createdAt().plusSeconds(spec.startupTimeoutSeconds() + 1L));
+                if (!left.isNegative() && left.compareTo(next) < 0) next = left;
+            }
         }
         return next;
     }
 
     /** Nothing is created or changed; groups that already run keep serving the last valid spec. */
     private UpdateControl<MoEDeployment> invalidSpec(MoEDeployment moe, MoEDeploymentStatus previous,
-                                                      Map<Integer, StatefulSet> groups, InvalidSpecException e, Instant now) {
+                                                      Map<Integer, List<GroupState>> groups, InvalidSpecException e, Instant now) {
         String message = e.getMessage();
         var before = previous.condition(StatusBuilder.READY);
         if (before == null || !"InvalidSpec".equals(before.getReason()) || !message.equals(before.getMessage())) {
             LOG.warn("{}/{}: invalid spec: {}", moe.getMetadata().getNamespace(), moe.getMetadata().getName(), message);
             events.warning(moe, "InvalidSpec", message);
         }
+        if (autoscaling != null) autoscaling.untrack(moe); // nothing changes until the spec is fixed
         return UpdateControl.patchStatus(StatusReport.patch(moe, StatusReport.invalid(moe, previous, groups, message, now)));
     }
 
@@ -215,24 +234,29 @@ public class MoEDeploymentReconciler implements Reconciler<MoEDeployment> {
         }
     }
 
-    private void recordEvents(MoEDeployment moe, RolloutPlanner.Step step, int before, int after) {
+    private void recordEvents(MoEDeployment moe, ResolvedSpec spec, RolloutPlanner.Step step,
+                              Map<Integer, List<GroupState>> groups, String revision) {
         if (!step.create().isEmpty()) {
-            events.normal(moe, "ScalingUp", "creating serving groups " + list(step.create()) + " (" + before + " -> " + after + " groups)");
+            events.normal(moe, "ScalingUp", "creating serving groups " + step.create() + " (" + groups.size() + " -> " + spec.replicas() + " groups)");
         }
-        if (!step.delete().isEmpty()) {
-            events.normal(moe, "ScalingDown", "removing serving groups " + list(step.delete()) + " (" + before + " -> " + after + " groups)");
+        if (!step.removed().isEmpty()) {
+            events.normal(moe, "ScalingDown", "removing serving groups " + step.removed() + " (" + groups.size() + " -> " + spec.replicas() + " groups)");
         }
-        if (!step.update().isEmpty()) {
-            events.normal(moe, "RollingUpdate", "updating serving groups " + list(step.update()) + " to the current spec"
-                    + (step.waiting().isEmpty() ? "" : "; then " + list(step.waiting())));
+        for (int i : step.replace()) {
+            List<String> old = groups.getOrDefault(i, List.of()).stream().map(GroupState::revision)
+                    .map(r -> r == null ? "(unversioned)" : r).toList();
+            String how = spec.updateStrategy() == io.moeoperator.operator.api.UpdateStrategySpec.Type.Recreate
+                    ? "after stopping " : "beside ";
+            events.normal(moe, "RollingUpdate", "starting revision " + revision + " of group " + i
+                    + (old.isEmpty() ? "" : " " + how + "revision " + String.join(", ", old))
+                    + (step.waiting().isEmpty() ? "" : "; then groups " + step.waiting()));
+        }
+        for (int i : step.replaced()) {
+            events.normal(moe, "GroupReplaced", "group " + i + " serves revision " + revision + "; its older revision is removed");
         }
     }
 
-    private static String list(List<Integer> groups) {
-        return groups.stream().map(String::valueOf).collect(Collectors.joining(", "));
-    }
-
-    private static <R extends HasMetadata> java.util.Optional<R> find(Context<MoEDeployment> context, Class<R> type, String name) {
+    private static <R extends HasMetadata> Optional<R> find(Context<MoEDeployment> context, Class<R> type, String name) {
         return context.getSecondaryResources(type).stream().filter(r -> r.getMetadata().getName().equals(name)).findFirst();
     }
 }

@@ -1,7 +1,6 @@
 package io.moeoperator.operator.reconcile;
 
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
-import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.moeoperator.operator.api.MoEDeployment;
 import io.moeoperator.operator.api.MoEDeploymentStatus;
 import io.moeoperator.operator.resources.DeploymentResources;
@@ -11,7 +10,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.function.IntFunction;
 
 /** What a MoEDeployment reports: pure functions of observations, so the reconciler only writes them. */
 final class StatusReport {
@@ -20,24 +18,24 @@ final class StatusReport {
     /**
      * Status of a valid deployment from what was observed and what this reconcile does.
      *
-     * @param desiredTemplateHash the pod-template hash group i should run
+     * @param observed every revision of every group, by group index
+     * @param revision the revision the current spec runs
      */
     static MoEDeploymentStatus serving(MoEDeployment moe, ResolvedSpec spec, MoEDeploymentStatus previous,
-                                       Map<Integer, StatefulSet> groups, Map<Integer, GroupState> observed,
-                                       RolloutPlanner.Step step, IntFunction<String> desiredTemplateHash, Instant now) {
+                                       Map<Integer, List<GroupState>> observed, RolloutPlanner.Step step, String revision,
+                                       Instant now) {
         long generation = moe.getMetadata().getGeneration();
         int wanted = spec.replicas();
         int ready = 0, updated = 0;
         List<Integer> stuck = new ArrayList<>();
+        Instant budgetStart = now.minusSeconds(spec.startupTimeoutSeconds());
         for (int i = 0; i < wanted; i++) {
-            GroupState group = observed.get(i);
-            if (group == null) continue;
-            boolean current = group.templateHash() != null && group.templateHash().equals(desiredTemplateHash.apply(i));
-            if (group.ready()) ready++;
-            if (group.ready() && current) updated++;
-            if (!group.ready() && current && ChildWriter.startedBefore(groups.get(i), now.minusSeconds(spec.startupTimeoutSeconds()))) {
-                stuck.add(i);
-            }
+            List<GroupState> revisions = observed.getOrDefault(i, List.of());
+            if (revisions.stream().anyMatch(GroupState::ready)) ready++;
+            GroupState current = revisions.stream().filter(g -> revision.equals(g.revision())).findFirst().orElse(null);
+            if (current == null) continue;
+            if (current.ready()) updated++;
+            else if (current.createdAt() != null && current.createdAt().isBefore(budgetStart)) stuck.add(i);
         }
         MoEDeploymentStatus status = new MoEDeploymentStatus();
         status.setConditions(previous.getConditions());
@@ -46,6 +44,7 @@ final class StatusReport {
         status.setReadyReplicas(ready);
         status.setUpdatedReplicas(updated);
         status.setReady(ready + "/" + wanted);
+        status.setCurrentRevision(revision);
         status.setSelector(Labels.selectorString(Labels.servingSelector(moe)));
         status.setEndpoint(DeploymentResources.endpoint(moe, spec));
         status.setShardPlan(spec.shardPlan().assignments());
@@ -56,32 +55,32 @@ final class StatusReport {
                 allReady ? (wanted == 0 ? "ScaledToZero" : "AllGroupsReady") : "GroupsNotReady",
                 ready + " of " + wanted + " serving groups ready", now);
         boolean progressing = !step.isIdle() || updated < wanted;
-        String reason = !step.delete().isEmpty() || !step.create().isEmpty() ? "Scaling"
-                : !step.update().isEmpty() || !step.waiting().isEmpty() ? "RollingUpdate"
+        String reason = !step.removed().isEmpty() || !step.create().isEmpty() ? "Scaling"
+                : !step.replace().isEmpty() || !step.waiting().isEmpty() ? "RollingUpdate"
                 : progressing ? "GroupsStarting" : "Complete";
         String message = progressing
-                ? updated + " of " + wanted + " groups ready on the current spec"
-                        + (step.waiting().isEmpty() ? "" : "; waiting to update groups " + step.waiting())
-                : "all " + wanted + " groups ready on the current spec";
+                ? updated + " of " + wanted + " groups ready on revision " + revision
+                        + (step.waiting().isEmpty() ? "" : "; waiting to replace groups " + step.waiting())
+                : "all " + wanted + " groups ready on revision " + revision;
         StatusBuilder.setCondition(status, generation, StatusBuilder.PROGRESSING, progressing, reason, message, now);
         if (stuck.isEmpty()) {
             StatusBuilder.setCondition(status, generation, StatusBuilder.DEGRADED, false, "AsExpected", "no group is failing", now);
         } else {
-            String why = "groups " + stuck + " not ready " + spec.startupTimeoutSeconds() + " s after they were started";
+            String why = "groups " + stuck + " not ready " + spec.startupTimeoutSeconds() + " s after revision " + revision
+                    + " was started";
             StatusBuilder.setCondition(status, generation, StatusBuilder.DEGRADED, true, "GroupsUnavailable", why, now);
         }
         return status;
     }
 
-
     /** Status while the spec is invalid: what runs is reported as it is; the plan and endpoint stay as they were. */
-    static MoEDeploymentStatus invalid(MoEDeployment moe, MoEDeploymentStatus previous, Map<Integer, StatefulSet> groups,
+    static MoEDeploymentStatus invalid(MoEDeployment moe, MoEDeploymentStatus previous, Map<Integer, List<GroupState>> groups,
                                        String message, Instant now) {
         long generation = moe.getMetadata().getGeneration();
         MoEDeploymentStatus status = new MoEDeploymentStatus();
         status.setConditions(previous.getConditions());
         status.setObservedGeneration(generation);
-        long ready = groups.values().stream().filter(GroupState::isReady).count();
+        long ready = groups.values().stream().filter(revisions -> revisions.stream().anyMatch(GroupState::ready)).count();
         status.setReplicas(groups.size());
         status.setReadyReplicas((int) ready);
         status.setUpdatedReplicas(0);
@@ -91,6 +90,7 @@ final class StatusReport {
         status.setShardPlan(previous.getShardPlan());
         status.setAutoscaling(previous.getAutoscaling());
         status.setExpertsPerPod(previous.getExpertsPerPod());
+        status.setCurrentRevision(previous.getCurrentRevision());
         StatusBuilder.setCondition(status, generation, StatusBuilder.READY, false, "InvalidSpec", message, now);
         StatusBuilder.setCondition(status, generation, StatusBuilder.PROGRESSING, false, "InvalidSpec",
                 "fix the spec; nothing changes until then", now);

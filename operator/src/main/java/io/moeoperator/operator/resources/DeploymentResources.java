@@ -1,10 +1,5 @@
 package io.moeoperator.operator.resources;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
 import io.fabric8.kubernetes.api.model.IntOrString;
@@ -14,7 +9,6 @@ import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudgetBuilder;
-import io.moeoperator.operator.OperatorConfig;
 import io.moeoperator.operator.api.MoEDeployment;
 import io.moeoperator.operator.spec.ResolvedSpec;
 import java.util.LinkedHashMap;
@@ -23,8 +17,6 @@ import java.util.Map;
 
 /** The objects shared by all groups of a deployment. */
 public final class DeploymentResources {
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-            .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
 
     private DeploymentResources() {}
 
@@ -46,32 +38,6 @@ public final class DeploymentResources {
         return "http://" + Names.clientService(moe) + "." + moe.getMetadata().getNamespace() + ".svc:" + spec.port() + "/v1";
     }
 
-    /** Shard plan and runtime settings, mounted at /etc/moe in every pod (the runtime reads shard-plan.json). */
-    public static ConfigMap runtimeConfig(MoEDeployment moe, ResolvedSpec spec, OperatorConfig config) {
-        Map<String, Object> plan = new LinkedHashMap<>();
-        plan.put("model", spec.modelUri());
-        plan.put("experts", spec.shardPlan().experts());
-        plan.put("ranks", spec.expertParallelism());
-        plan.put("expertPort", config.expertPort());
-        plan.put("assignments", spec.shardPlan().assignments());
-        Map<String, Object> settings = new LinkedHashMap<>();
-        settings.put("model", spec.modelUri());
-        settings.put("servedModelName", spec.servedModelName());
-        settings.put("device", spec.device().wireName());
-        settings.put("port", spec.port());
-        settings.put("groups", spec.replicas());
-        settings.put("expertParallelism", spec.expertParallelism());
-        settings.put("maxNumSeqs", spec.maxNumSeqs());
-        settings.put("contextLength", spec.contextLength());
-        Map<String, String> data = new LinkedHashMap<>();
-        data.put("shard-plan.json", json(plan));
-        data.put("runtime.json", json(settings));
-        return Owned.withDesiredHash(new ConfigMapBuilder()
-                .withMetadata(Owned.metadata(moe, Names.configMap(moe), Labels.common(moe)))
-                .withData(data)
-                .build());
-    }
-
     /**
      * At most one serving pod disrupted at a time: any missing rank stops its whole group, so one
      * pod at a time is what keeps at most one group down during node drains.
@@ -86,17 +52,53 @@ public final class DeploymentResources {
                 .build());
     }
 
+    /** The same budget for clusters before Kubernetes 1.21, which serve only policy/v1beta1. */
+    public static io.fabric8.kubernetes.api.model.policy.v1beta1.PodDisruptionBudget podDisruptionBudgetV1beta1(MoEDeployment moe) {
+        return Owned.withDesiredHash(new io.fabric8.kubernetes.api.model.policy.v1beta1.PodDisruptionBudgetBuilder()
+                .withMetadata(Owned.metadata(moe, moe.getMetadata().getName(), Labels.common(moe)))
+                .withNewSpec()
+                    .withMaxUnavailable(new IntOrString(1))
+                    .withNewSelector().withMatchLabels(Labels.servingSelector(moe)).endSelector()
+                .endSpec()
+                .build());
+    }
+
     /**
-     * The ranks' shared secret: 32 random bytes, made once (create-if-absent, never rewritten, so
-     * running groups keep authenticating each other). The only desired object that is not a pure
-     * function of the spec; {@code key} comes from the caller's SecureRandom.
+     * The ranks' shared secret: 32 random bytes. The key is the one thing not derived from the spec:
+     * the reconciler passes the key the Secret holds (so it is kept), or a fresh one when there is
+     * none or it is unusable. The pod template carries its digest, so a new key is a new revision
+     * and groups move to it one at a time.
      */
     public static Secret expertSecret(MoEDeployment moe, byte[] key) {
-        return new SecretBuilder()
+        return Owned.withDesiredHash(new SecretBuilder()
                 .withMetadata(Owned.metadata(moe, Names.expertSecret(moe), Labels.common(moe)))
                 .withType("Opaque")
                 .addToData(RuntimeCommand.EP_SECRET_KEY, java.util.Base64.getEncoder().encodeToString(key))
-                .build();
+                .build());
+    }
+
+    public static final int EXPERT_KEY_BYTES = 32;
+
+    /** The key a Secret holds when it is usable (32 bytes under the expected key), else null. */
+    public static byte[] expertKey(Secret secret) {
+        if (secret == null || secret.getData() == null) return null;
+        String encoded = secret.getData().get(RuntimeCommand.EP_SECRET_KEY);
+        try {
+            byte[] key = encoded == null ? null : java.util.Base64.getDecoder().decode(encoded);
+            return key != null && key.length == EXPERT_KEY_BYTES ? key : null;
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /** A short digest of the key for the pod template; reveals nothing of the key. */
+    public static String expertKeyDigest(byte[] key) {
+        try {
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(key);
+            return java.util.HexFormat.of().formatHex(digest, 0, 8);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** A Prometheus Operator ServiceMonitor over the groups' peer Services (they list not-ready pods too). */
@@ -121,11 +123,4 @@ public final class DeploymentResources {
                 .build());
     }
 
-    private static String json(Object value) {
-        try {
-            return JSON.writeValueAsString(value) + "\n";
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 }

@@ -16,13 +16,14 @@ import java.util.Map;
 public final class RuntimeCommand {
     public static final String CACHE_DIR = "/var/cache/moe";
     public static final String MODEL_PVC_DIR = "/models";
-    public static final String CONFIG_DIR = "/etc/moe";
-    /** Where the expert-parallel shared secret is mounted (its own directory: /etc/moe is a ConfigMap). */
+    /** Where the expert-parallel shared secret is mounted. */
     public static final String EP_SECRET_DIR = "/var/run/secrets/moe-operator/ep";
     public static final String EP_SECRET_KEY = "secret";
     public static final String SYNTHETIC_MODEL = CACHE_DIR + "/synthetic.gguf";
     /** Env var (downward API) holding the pod name; its ordinal suffix is the expert-parallel rank. */
     public static final String POD_NAME_ENV = "MOE_POD_NAME";
+    /** Env var (downward API: limits.memory in bytes) the runtime sizes heap and KV cache from (docs/memory.md). */
+    public static final String MEMORY_LIMIT_ENV = "MOE_MEMORY_LIMIT";
 
     private RuntimeCommand() {}
 
@@ -36,7 +37,11 @@ public final class RuntimeCommand {
         };
     }
 
-    public static List<String> serve(MoEDeployment moe, ResolvedSpec spec, OperatorConfig config, int group) {
+    /**
+     * The whole serving configuration, shard plan included, travels as flags: it is part of the pod
+     * template, so any change to it makes a new revision and groups are replaced as units.
+     */
+    public static List<String> serve(MoEDeployment moe, ResolvedSpec spec, OperatorConfig config, int group, String revision) {
         List<String> args = new ArrayList<>(List.of("serve",
                 "--model", modelArgument(spec),
                 "--host", "0.0.0.0",
@@ -52,12 +57,13 @@ public final class RuntimeCommand {
         if (spec.device() != Device.CPU) args.addAll(List.of("--device", spec.device().wireName()));
         if (spec.maxNumSeqs() != null) args.addAll(List.of("--max-num-seqs", spec.maxNumSeqs().toString()));
         if (spec.contextLength() != null) args.addAll(List.of("--context-length", spec.contextLength().toString()));
+        if (spec.kvCacheBytes() != null) args.addAll(List.of("--kv-cache-memory", spec.kvCacheBytes().toString()));
         if (spec.threads() != null) args.addAll(List.of("--threads", spec.threads().toString()));
         int ep = spec.expertParallelism();
         if (ep > 1) {
             List<String> peers = new ArrayList<>();
             for (int rank = 0; rank < ep; rank++) {
-                peers.add(Names.peerHost(moe, group, rank) + ":" + config.expertPort());
+                peers.add(Names.peerHost(moe, group, revision, rank) + ":" + config.expertPort());
             }
             args.addAll(List.of(
                     "--ep-size", String.valueOf(ep),

@@ -43,11 +43,17 @@ public final class RuntimePodTemplate {
 
     private RuntimePodTemplate() {}
 
-    /** @param scrapeAnnotations whether to add prometheus.io/* annotations (no ServiceMonitor CRD in the cluster) */
+    /**
+     * @param revision the revision this template is for (its hash, or "" while computing that hash)
+     * @param inputs   what the cluster contributes: scrape annotations or not, the ranks' secret
+     */
     public static PodTemplateSpec desired(MoEDeployment moe, ResolvedSpec spec, OperatorConfig config, int group,
-                                          boolean scrapeAnnotations) {
+                                          String revision, TemplateInputs inputs) {
         Map<String, String> annotations = new LinkedHashMap<>();
-        if (scrapeAnnotations) {
+        if (inputs.expertSecretDigest() != null && spec.expertParallelism() > 1) {
+            annotations.put(Labels.EP_SECRET_DIGEST, inputs.expertSecretDigest());
+        }
+        if (inputs.scrapeAnnotations()) {
             annotations.put("prometheus.io/scrape", "true");
             annotations.put("prometheus.io/port", String.valueOf(spec.port()));
             annotations.put("prometheus.io/path", "/q/metrics");
@@ -67,16 +73,16 @@ public final class RuntimePodTemplate {
         }
         return new PodTemplateSpecBuilder()
                 .withNewMetadata()
-                    .withLabels(Labels.pod(moe, group))
+                    .withLabels(Labels.pod(moe, group, revision))
                     .withAnnotations(annotations)
                 .endMetadata()
                 .withNewSpec()
                     .withInitContainers(initContainers)
-                    .withContainers(runtimeContainer(moe, spec, config, group))
+                    .withContainers(runtimeContainer(moe, spec, config, group, revision))
                     .withVolumes(volumes(moe, spec))
                     .withNodeSelector(new LinkedHashMap<>(spec.nodeSelector()))
                     .withTolerations(tolerations(spec))
-                    .withAffinity(affinity(moe, spec, group))
+                    .withAffinity(affinity(moe, spec, group, revision))
                     .withPriorityClassName(spec.priorityClassName())
                     .withImagePullSecrets(spec.imagePullSecrets())
                     .withEnableServiceLinks(false)
@@ -93,10 +99,16 @@ public final class RuntimePodTemplate {
                 .build();
     }
 
-    private static Container runtimeContainer(MoEDeployment moe, ResolvedSpec spec, OperatorConfig config, int group) {
+    private static Container runtimeContainer(MoEDeployment moe, ResolvedSpec spec, OperatorConfig config, int group,
+                                              String revision) {
         List<EnvVar> env = new ArrayList<>();
         env.add(new EnvVarBuilder().withName(RuntimeCommand.POD_NAME_ENV)
-                .withNewValueFrom().withNewFieldRef().withFieldPath("metadata.name").endFieldRef().endValueFrom().build());
+                .withNewValueFrom().withNewFieldRef().withApiVersion("v1").withFieldPath("metadata.name").endFieldRef()
+                .endValueFrom().build());
+        // The runtime sizes its heap and KV cache from the container's memory (docs/memory.md).
+        env.add(new EnvVarBuilder().withName(RuntimeCommand.MEMORY_LIMIT_ENV)
+                .withNewValueFrom().withNewResourceFieldRef().withContainerName(CONTAINER).withResource("limits.memory")
+                .withDivisor(new Quantity("1")).endResourceFieldRef().endValueFrom().build());
         if (spec.model() instanceof ModelUri.HuggingFace && spec.hfTokenSecret() != null) {
             env.add(new EnvVarBuilder().withName("HF_TOKEN")
                     .withNewValueFrom().withSecretKeyRef(spec.hfTokenSecret()).endValueFrom().build());
@@ -106,7 +118,7 @@ public final class RuntimePodTemplate {
                 .withName(CONTAINER)
                 .withImage(spec.image())
                 .withImagePullPolicy(spec.imagePullPolicy())
-                .withArgs(RuntimeCommand.serve(moe, spec, config, group))
+                .withArgs(RuntimeCommand.serve(moe, spec, config, group, revision))
                 .withEnv(env)
                 .addNewPort().withName("http").withContainerPort(spec.port()).withProtocol("TCP").endPort()
                 .withResources(resources(spec, true))
@@ -156,7 +168,6 @@ public final class RuntimePodTemplate {
         List<VolumeMount> mounts = new ArrayList<>();
         mounts.add(new VolumeMountBuilder().withName("tmp").withMountPath("/tmp").build());
         mounts.add(new VolumeMountBuilder().withName("model-cache").withMountPath(RuntimeCommand.CACHE_DIR).build());
-        mounts.add(new VolumeMountBuilder().withName("runtime-config").withMountPath(RuntimeCommand.CONFIG_DIR).withReadOnly(true).build());
         if (spec.expertParallelism() > 1) {
             mounts.add(new VolumeMountBuilder().withName("ep-secret").withMountPath(RuntimeCommand.EP_SECRET_DIR).withReadOnly(true).build());
         }
@@ -176,8 +187,6 @@ public final class RuntimePodTemplate {
         else if (cache != null && cache.emptyDir() != null) modelCache.withEmptyDir(cache.emptyDir());
         else modelCache.withNewEmptyDir().endEmptyDir();
         volumes.add(modelCache.build());
-        volumes.add(new VolumeBuilder().withName("runtime-config")
-                .withNewConfigMap().withName(Names.configMap(moe)).endConfigMap().build());
         if (spec.expertParallelism() > 1) {
             volumes.add(new VolumeBuilder().withName("ep-secret")
                     .withNewSecret().withSecretName(Names.expertSecret(moe)).withDefaultMode(0400).endSecret().build());
@@ -199,14 +208,15 @@ public final class RuntimePodTemplate {
         return tolerations;
     }
 
-    private static Affinity affinity(MoEDeployment moe, ResolvedSpec spec, int group) {
+    /** Ranks of one revision apart (the other revision of a group is another copy of the model). */
+    private static Affinity affinity(MoEDeployment moe, ResolvedSpec spec, int group, String revision) {
         Affinity user = spec.affinity();
         boolean spread = spec.groupSpread() != GroupSpread.None && spec.expertParallelism() > 1
                 && (user == null || user.getPodAntiAffinity() == null);
         if (!spread) return user;
         PodAffinityTerm apart = new PodAffinityTermBuilder()
                 .withTopologyKey("kubernetes.io/hostname")
-                .withNewLabelSelector().withMatchLabels(Labels.groupSelector(moe, group)).endLabelSelector()
+                .withNewLabelSelector().withMatchLabels(Labels.revisionSelector(moe, group, revision)).endLabelSelector()
                 .build();
         AffinityBuilder affinity = user == null ? new AffinityBuilder() : new AffinityBuilder(user);
         if (spec.groupSpread() == GroupSpread.Required) {

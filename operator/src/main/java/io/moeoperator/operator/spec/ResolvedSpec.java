@@ -7,6 +7,9 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.SecretKeySelector;
 import io.fabric8.kubernetes.api.model.Toleration;
 import io.moeoperator.operator.api.Device;
+import io.moeoperator.operator.api.MoEDeployment;
+import io.moeoperator.operator.api.UpdateStrategySpec;
+import io.moeoperator.operator.resources.Names;
 import io.moeoperator.operator.api.MoEDeploymentSpec;
 import io.moeoperator.operator.api.MoEDeploymentSpec.ExpertSharding;
 import io.moeoperator.operator.api.ModelCacheSpec;
@@ -28,10 +31,10 @@ import java.util.Set;
  */
 public record ResolvedSpec(
         String modelUri, ModelUri model, String format, String modelFile, String servedModelName,
-        int replicas, int expertParallelism, ShardPlan shardPlan, Device device,
+        int replicas, int expertParallelism, ShardPlan shardPlan, UpdateStrategySpec.Type updateStrategy, Device device,
         String image, String imagePullPolicy,
         int gpus, String cpu, String memory,
-        int port, Integer maxNumSeqs, Integer contextLength, Integer threads, int startupTimeoutSeconds,
+        int port, Integer maxNumSeqs, Integer contextLength, Long kvCacheBytes, Integer threads, int startupTimeoutSeconds,
         Map<String, String> nodeSelector, List<Toleration> tolerations, Affinity affinity,
         GroupSpread groupSpread, String priorityClassName,
         ModelCacheSpec modelCache, List<EnvVar> env, List<LocalObjectReference> imagePullSecrets,
@@ -44,6 +47,16 @@ public record ResolvedSpec(
     static final Set<String> FORMATS = Set.of("gguf", "safetensors");
     static final Set<String> PULL_POLICIES = Set.of("Always", "IfNotPresent", "Never");
 
+    /** The deployment's spec resolved, and its name checked: every child name must stay a valid DNS label. */
+    public static ResolvedSpec resolve(MoEDeployment moe, OperatorConfig config) throws InvalidSpecException {
+        String name = moe.getMetadata().getName();
+        if (name.length() > Names.MAX_DEPLOYMENT_NAME) {
+            throw new InvalidSpecException(List.of("metadata.name: at most " + Names.MAX_DEPLOYMENT_NAME
+                    + " characters (StatefulSets add -g<group>-<revision>), got " + name.length()));
+        }
+        return resolve(moe.getSpec(), config);
+    }
+
     /** @throws InvalidSpecException listing every problem, each naming its field */
     public static ResolvedSpec resolve(MoEDeploymentSpec spec, OperatorConfig config) throws InvalidSpecException {
         List<String> problems = new ArrayList<>();
@@ -55,10 +68,22 @@ public record ResolvedSpec(
         } catch (IllegalArgumentException e) {
             problems.add("spec.model.uri: " + e.getMessage());
         }
+        RuntimeCapabilities runtime = config.runtime();
         String format = Objects.requireNonNullElse(modelSpec.format(), "gguf");
-        if (!FORMATS.contains(format)) problems.add("spec.model.format: '" + format + "' is not one of " + FORMATS);
+        if (!FORMATS.contains(format)) {
+            problems.add("spec.model.format: '" + format + "' is not one of " + FORMATS);
+        } else if (!runtime.formats().contains(format)) {
+            problems.add("spec.model.format: " + format + " is not served by runtime " + runtime.version() + " (it serves "
+                    + String.join(", ", new java.util.TreeSet<>(runtime.formats())) + "); convert the checkpoint to GGUF "
+                    + "(llama.cpp's convert_hf_to_gguf.py) or use a GGUF repository with spec.model.file");
+        }
         if (modelSpec.file() != null && !(model instanceof ModelUri.HuggingFace)) {
             problems.add("spec.model.file: only applies to hf:// models (the URI names the file otherwise)");
+        }
+        if (model instanceof ModelUri.HuggingFace && modelSpec.file() == null && !runtime.repositoryWithoutFile()
+                && runtime.formats().contains(format)) {
+            problems.add("spec.model.file: required for hf:// models: runtime " + runtime.version()
+                    + " serves one GGUF file of the repository (e.g. file: model-Q8_0.gguf)");
         }
         Integer experts = modelSpec.experts();
         if (model instanceof ModelUri.Synthetic synthetic) {
@@ -85,7 +110,14 @@ public record ResolvedSpec(
             plan = new ShardPlan(experts, ep);
         }
 
+        UpdateStrategySpec.Type updateStrategy = spec.updateStrategy() == null || spec.updateStrategy().type() == null
+                ? UpdateStrategySpec.Type.Surge : spec.updateStrategy().type();
         Device device = Objects.requireNonNullElse(spec.device(), Device.CPU);
+        if (!runtime.devices().contains(device)) {
+            problems.add("spec.device: " + device.wireName() + " is not served by runtime " + runtime.version()
+                    + " (it computes on " + runtime.devices().stream().map(Device::wireName).sorted().toList()
+                    + "); the CUDA backend is not released yet: use device: cpu");
+        }
         ResourcesSpec resources = Objects.requireNonNullElse(spec.resources(), new ResourcesSpec(null, null, null));
         int gpus = Objects.requireNonNullElse(resources.gpus(), device == Device.CUDA ? 1 : 0);
         if (gpus < 0) problems.add("spec.resources.gpus: must not be negative, got " + gpus);
@@ -94,9 +126,17 @@ public record ResolvedSpec(
         String cpu = Objects.requireNonNullElse(resources.cpu(), DEFAULT_CPU);
         String memory = Objects.requireNonNullElse(resources.memory(), DEFAULT_MEMORY);
         checkQuantity(problems, "spec.resources.cpu", cpu);
-        checkQuantity(problems, "spec.resources.memory", memory);
+        Long memoryBytes = checkQuantity(problems, "spec.resources.memory", memory);
 
-        ServingSpec serving = Objects.requireNonNullElse(spec.serving(), new ServingSpec(null, null, null, null, null));
+        ServingSpec serving = Objects.requireNonNullElse(spec.serving(), new ServingSpec(null, null, null, null, null, null));
+        Long kvCacheBytes = null;
+        if (serving.kvCacheMemory() != null) {
+            kvCacheBytes = checkQuantity(problems, "spec.serving.kvCacheMemory", serving.kvCacheMemory());
+            if (kvCacheBytes != null && memoryBytes != null && kvCacheBytes >= memoryBytes) {
+                problems.add("spec.serving.kvCacheMemory: " + serving.kvCacheMemory() + " does not fit in resources.memory "
+                        + memory + " (the pod also holds the model's weights and the JVM; docs/memory.md)");
+            }
+        }
         int port = Objects.requireNonNullElse(serving.port(), DEFAULT_PORT);
         if (port < 1 || port > 65535) problems.add("spec.serving.port: must be in 1..65535, got " + port);
         if (port == config.expertPort()) problems.add("spec.serving.port: " + port + " is the expert-exchange port; choose another");
@@ -138,8 +178,8 @@ public record ResolvedSpec(
         if (!problems.isEmpty()) throw new InvalidSpecException(problems);
 
         String served = modelSpec.servedModelName() != null ? modelSpec.servedModelName() : model.displayName();
-        return new ResolvedSpec(modelSpec.uri(), model, format, modelSpec.file(), served, replicas, ep, plan, device,
-                image, pullPolicy, gpus, cpu, memory, port, serving.maxNumSeqs(), serving.contextLength(),
+        return new ResolvedSpec(modelSpec.uri(), model, format, modelSpec.file(), served, replicas, ep, plan, updateStrategy,
+                device, image, pullPolicy, gpus, cpu, memory, port, serving.maxNumSeqs(), serving.contextLength(), kvCacheBytes,
                 serving.threads(), startup,
                 Objects.requireNonNullElse(scheduling.nodeSelector(), Map.of()),
                 Objects.requireNonNullElse(scheduling.tolerations(), List.of()), scheduling.affinity(),
@@ -147,11 +187,18 @@ public record ResolvedSpec(
                 cache, env, Objects.requireNonNullElse(spec.imagePullSecrets(), List.of()), spec.hfTokenSecret(), autoscaling);
     }
 
-    private static void checkQuantity(List<String> problems, String field, String value) {
+    /** The quantity in bytes (rounded down), or null after adding the problem. */
+    private static Long checkQuantity(List<String> problems, String field, String value) {
         try {
-            if (Quantity.getAmountInBytes(new Quantity(value)).signum() <= 0) problems.add(field + ": must be positive, got '" + value + "'");
+            java.math.BigDecimal amount = Quantity.getAmountInBytes(new Quantity(value));
+            if (amount.signum() <= 0) {
+                problems.add(field + ": must be positive, got '" + value + "'");
+                return null;
+            }
+            return amount.longValue();
         } catch (RuntimeException e) {
             problems.add(field + ": '" + value + "' is not a quantity such as 2, 500m, 8Gi");
+            return null;
         }
     }
 

@@ -132,9 +132,9 @@ class ChartTest {
                     List<String> all = Stream.of(rule.getApiGroups(), rule.getResources(), rule.getVerbs()).flatMap(List::stream).toList();
                     assertFalse(all.contains("*"), role.getMetadata().getName() + ": wildcard in " + rule);
                     if (rule.getResources().contains("secrets")) {
-                        // Only to create each expert-parallel deployment's shared secret: never list or watch them.
+                        // Only each expert-parallel deployment's shared secret, read and applied by name: never list or watch them.
                         assertEquals(List.of("secrets"), rule.getResources(), rule.toString());
-                        assertEquals(List.of("get", "create"), rule.getVerbs(), role.getMetadata().getName() + ": " + rule);
+                        assertEquals(List.of("get", "create", "patch"), rule.getVerbs(), role.getMetadata().getName() + ": " + rule);
                     }
                     assertTrue(rule.getNonResourceURLs() == null || rule.getNonResourceURLs().isEmpty(), rule.toString());
                 }

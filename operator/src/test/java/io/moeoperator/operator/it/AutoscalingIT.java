@@ -129,7 +129,7 @@ class AutoscalingIT {
         try {
             await(Duration.ofSeconds(60), () -> assertEquals(3, replicas("tiny"), "scaled up under load"));
             scaledUp = System.nanoTime();
-            await(Duration.ofSeconds(30), () -> assertEquals(List.of("tiny-g0", "tiny-g1", "tiny-g2"), cluster.statefulSetNames(NS)));
+            await(Duration.ofSeconds(30), () -> assertEquals(List.of(0, 1, 2), cluster.groupIndices(NS, "tiny")));
         } finally {
             loading.set(false);
             for (Thread t : clients) t.join();
@@ -141,7 +141,7 @@ class AutoscalingIT {
 
         await(Duration.ofSeconds(60), () -> assertEquals(1, replicas("tiny"), "back to minReplicas after the window"));
         long scaledDown = System.nanoTime();
-        await(Duration.ofSeconds(30), () -> assertEquals(List.of("tiny-g0"), cluster.statefulSetNames(NS)));
+        await(Duration.ofSeconds(30), () -> assertEquals(List.of(0), cluster.groupIndices(NS, "tiny")));
         String report = String.format("load start -> scale-up decision written: %.1f s (poll 1 s, scrape 1 s); "
                         + "load end -> scale-down: %.1f s (scale-down window 5 s); %d requests completed under load%n",
                 (scaledUp - loadStart) / 1e9, (scaledDown - loadEnd) / 1e9, completed.get());
@@ -189,7 +189,7 @@ class AutoscalingIT {
     @Test
     void theExampleAppliesAndSaysWhereItsPrometheusIsMissing() {
         cluster.createFromFile(FAULTS, "deploy/examples/tiny-cpu-autoscaling.yaml");
-        await(ClusterFixture.WAIT, () -> assertNotNull(cluster.sts(FAULTS, "tiny-cpu-autoscaling-g0")));
+        await(ClusterFixture.WAIT, () -> assertEquals(List.of(0), cluster.groupIndices(FAULTS, "tiny-cpu-autoscaling")));
         // No Prometheus at prometheus.monitoring in this cluster: reported, replicas untouched.
         cluster.awaitCondition(FAULTS, "tiny-cpu-autoscaling", "AutoscalingActive", "False", "PrometheusUnreachable");
         assertEquals(1, replicas(FAULTS, "tiny-cpu-autoscaling"));
@@ -212,5 +212,23 @@ class AutoscalingIT {
         cluster.awaitCondition(FAULTS, "contested", "AutoscalingActive", "False", "ConflictingHPA");
         assertTrue(cluster.condition(FAULTS, "contested", "AutoscalingActive").getMessage().contains("contested-hpa"));
         assertEquals(2, replicas(FAULTS, "contested"));
+    }
+
+    @Test
+    void aDeletedDeploymentsAutoscalingStateIsDropped() {
+        String ns = "autoscale-delete";
+        RealApiServer.createNamespace(client, ns);
+        int before = operator.autoscaling().size();
+        cluster.createFromYaml(ns, deployment("gone", 1, """
+                maxReplicas: 2
+                prometheusUrl: %s
+                pollIntervalSeconds: 1
+                metrics:
+                  - {type: Custom, query: 'vector(1)', target: 1}
+                """.formatted(prometheus.url())));
+        cluster.awaitCondition(ns, "gone", "AutoscalingActive", "True", "MetricsAvailable");
+        assertEquals(before + 1, operator.autoscaling().size(), "evaluated while it exists");
+        client.resources(MoEDeployment.class).inNamespace(ns).withName("gone").delete();
+        await(ClusterFixture.WAIT, () -> assertEquals(before, operator.autoscaling().size(), "polled after it was deleted"));
     }
 }

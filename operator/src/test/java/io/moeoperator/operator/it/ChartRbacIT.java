@@ -142,19 +142,41 @@ class ChartRbacIT {
                 var acquired = admin.leases().inNamespace(releaseNs).withName("moe-operator-leader").get().getSpec().getRenewTime();
                 try (MoEOperator standby = operator(client, Set.of(), releaseNs, "standby", standbyRegistry);
                      OperatorHttpServer standbyHttp = new OperatorHttpServer("127.0.0.1", 0, standby.operator(), standbyRegistry)) {
-                    cluster.createFromFile(ns, "deploy/examples/tiny-cpu.yaml");
+                    var moe = cluster.createFromFile(ns, "deploy/examples/tiny-cpu.yaml");
+                    // What operator 0.1.0 left behind and nothing reads: the operator deletes it.
+                    admin.configMaps().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder()
+                            .withMetadata(io.moeoperator.operator.resources.Owned.metadata(moe, "tiny-cpu-runtime",
+                                    io.moeoperator.operator.resources.Labels.common(moe)))
+                            .addToData("shard-plan.json", "{}").build()).create();
                     await(ClusterFixture.WAIT, () -> {
-                        assertNotNull(cluster.sts(ns, "tiny-cpu-g0"));
+                        assertNotNull(cluster.group(ns, "tiny-cpu", 0));
                         assertNotNull(admin.services().inNamespace(ns).withName("tiny-cpu").get());
                         assertNotNull(admin.services().inNamespace(ns).withName("tiny-cpu-g0-peers").get());
-                        assertNotNull(admin.configMaps().inNamespace(ns).withName("tiny-cpu-runtime").get());
+                        assertNotNull(admin.secrets().inNamespace(ns).withName("tiny-cpu-ep").get());
+                        assertNotNull(admin.policy().v1beta1().podDisruptionBudget().inNamespace(ns).withName("tiny-cpu").get());
+                        assertNull(admin.configMaps().inNamespace(ns).withName("tiny-cpu-runtime").get());
                         assertNotNull(admin.genericKubernetesResources("monitoring.coreos.com/v1", "ServiceMonitor")
                                 .inNamespace(ns).withName("tiny-cpu").get());
                     });
                     cluster.awaitCondition(ns, "tiny-cpu", "Ready", "False", "GroupsNotReady");
                     assertTrue(cluster.eventReasons(ns, "tiny-cpu").contains("ScalingUp"), cluster.eventReasons(ns, "tiny-cpu").toString());
-                    cluster.markReady(ns, "tiny-cpu-g0");
+                    cluster.markGroupReady(ns, "tiny-cpu", 0);
                     cluster.awaitCondition(ns, "tiny-cpu", "Ready", "True", "AllGroupsReady");
+
+                    // Hand edits of every kind of child are repaired with the chart's verbs.
+                    String group = cluster.groupName(ns, "tiny-cpu", 0);
+                    admin.secrets().inNamespace(ns).withName("tiny-cpu-ep").edit(x -> {
+                        x.getMetadata().getLabels().remove(io.moeoperator.operator.resources.Labels.DEPLOYMENT);
+                        return x;
+                    });
+                    // The scale is an event: the reconcile it starts repairs both (the Secret is read each time).
+                    admin.apps().statefulSets().inNamespace(ns).withName(group).scale(1);
+                    await(ClusterFixture.WAIT, () -> {
+                        assertEquals(2, cluster.sts(ns, group).getSpec().getReplicas());
+                        assertEquals("tiny-cpu", admin.secrets().inNamespace(ns).withName("tiny-cpu-ep").get().getMetadata().getLabels()
+                                .get(io.moeoperator.operator.resources.Labels.DEPLOYMENT));
+                    });
+                    cluster.markReady(ns, group);
 
                     // A standby has its informers running (only the leader reconciles), so it is ready:
                     // a rolling update of the operator's Deployment does not wait for a Lease.
@@ -164,10 +186,10 @@ class ChartRbacIT {
                     assertEquals("leader", admin.leases().inNamespace(releaseNs).withName("moe-operator-leader").get().getSpec().getHolderIdentity());
 
                     admin.resources(io.moeoperator.operator.api.MoEDeployment.class).inNamespace(ns).withName("tiny-cpu").scale(2);
-                    await(ClusterFixture.WAIT, () -> assertNotNull(cluster.sts(ns, "tiny-cpu-g1")));
+                    await(ClusterFixture.WAIT, () -> assertEquals(List.of(0, 1), cluster.groupIndices(ns, "tiny-cpu")));
                     admin.resources(io.moeoperator.operator.api.MoEDeployment.class).inNamespace(ns).withName("tiny-cpu").scale(1);
                     await(ClusterFixture.WAIT, () -> {
-                        assertNull(cluster.sts(ns, "tiny-cpu-g1"));
+                        assertEquals(List.of(0), cluster.groupIndices(ns, "tiny-cpu"));
                         assertNull(admin.services().inNamespace(ns).withName("tiny-cpu-g1-peers").get());
                     });
                 }
@@ -193,7 +215,7 @@ class ChartRbacIT {
         try (KubernetesClient client = serviceAccountClient(releaseNs, "moe-operator", forbidden);
              MoEOperator operator = operator(client, Set.of(ns), releaseNs, "namespaced", new PrometheusMeterRegistry(PrometheusConfig.DEFAULT))) {
             cluster.createFromFile(ns, "deploy/examples/tiny-cpu.yaml");
-            await(ClusterFixture.WAIT, () -> assertNotNull(cluster.sts(ns, "tiny-cpu-g0")));
+            cluster.group(ns, "tiny-cpu", 0);
             cluster.awaitCondition(ns, "tiny-cpu", "Ready", "False", "GroupsNotReady");
             assertTrue(cluster.eventReasons(ns, "tiny-cpu").contains("ScalingUp"));
         }

@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
-import io.fabric8.kubernetes.api.model.apps.StatefulSetStatusBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.moeoperator.operator.api.MoEDeployment;
@@ -16,8 +18,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.stream.Stream;
 
-/** What the tests do to the cluster, including standing in for the kubelet and StatefulSet controller. */
+/** What the tests do to the cluster, including standing in for the kubelet (the StatefulSet controller is real). */
 final class ClusterFixture {
     static final Duration WAIT = Duration.ofSeconds(45);
     static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
@@ -86,27 +89,82 @@ final class ClusterFixture {
         });
     }
 
-    /**
-     * Plays kubelet + StatefulSet controller: every pod of the StatefulSet is running the current
-     * revision and ready.
-     */
-    void markReady(String ns, String name) {
+    /** The revision the deployment's current spec runs, once the operator reported it for the current generation. */
+    String revision(String ns, String name) {
+        String[] revision = new String[1];
         RealApiServer.await(WAIT, () -> {
-            StatefulSet sts = sts(ns, name);
-            assertNotNull(sts, "no StatefulSet " + name);
-            int replicas = sts.getSpec().getReplicas();
-            String revision = name + "-" + sts.getMetadata().getGeneration();
-            sts.setStatus(new StatefulSetStatusBuilder()
-                    .withObservedGeneration(sts.getMetadata().getGeneration())
-                    .withReplicas(replicas).withReadyReplicas(replicas).withCurrentReplicas(replicas).withUpdatedReplicas(replicas)
-                    .withCurrentRevision(revision).withUpdateRevision(revision)
-                    .build());
-            try {
-                client.apps().statefulSets().inNamespace(ns).resource(sts).updateStatus();
-            } catch (KubernetesClientException conflict) {
-                throw new AssertionError("status update raced: " + conflict.getMessage());
-            }
+            MoEDeployment moe = moe(ns, name);
+            assertNotNull(moe.getStatus(), "no status yet");
+            assertEquals(moe.getMetadata().getGeneration(), moe.getStatus().getObservedGeneration(), "status is for an older generation");
+            assertNotNull(moe.getStatus().getCurrentRevision(), "no revision yet");
+            revision[0] = moe.getStatus().getCurrentRevision();
         });
+        return revision[0];
+    }
+
+    /** Name of the StatefulSet of group {@code group}'s current revision. */
+    String groupName(String ns, String name, int group) {
+        return name + "-g" + group + "-" + revision(ns, name);
+    }
+
+    /** The StatefulSet of group {@code group}'s current revision, once it exists. */
+    StatefulSet group(String ns, String name, int group) {
+        String sts = groupName(ns, name, group);
+        RealApiServer.await(WAIT, () -> assertNotNull(sts(ns, sts), "no StatefulSet " + sts));
+        return sts(ns, sts);
+    }
+
+    /** Plays the kubelet for the pods of group {@code group}'s current revision: they run and are ready. */
+    void markGroupReady(String ns, String name, int group) {
+        markReady(ns, group(ns, name, group).getMetadata().getName());
+    }
+
+    /**
+     * Plays the kubelet (the StatefulSet controller is real): every pod of the StatefulSet runs and is
+     * ready, so the controller reports the StatefulSet ready.
+     */
+    void markReady(String ns, String statefulSet) {
+        RealApiServer.await(WAIT, () -> {
+            StatefulSet sts = sts(ns, statefulSet);
+            assertNotNull(sts, "no StatefulSet " + statefulSet);
+            for (int rank = 0; rank < sts.getSpec().getReplicas(); rank++) {
+                Pod pod = client.pods().inNamespace(ns).withName(statefulSet + "-" + rank).get();
+                assertNotNull(pod, "the StatefulSet controller has not made " + statefulSet + "-" + rank + " yet");
+                if (isReady(pod)) continue;
+                String now = java.time.format.DateTimeFormatter.ISO_INSTANT.format(java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+                pod.setStatus(new PodStatusBuilder(pod.getStatus())
+                        .withPhase("Running").withStartTime(now).withPodIP("10.1.0." + (rank + 2))
+                        .withConditions(Stream.of("PodScheduled", "Initialized", "ContainersReady", "Ready")
+                                .map(type -> new PodConditionBuilder().withType(type).withStatus("True").withLastTransitionTime(now).build())
+                                .toList())
+                        .build());
+                try {
+                    client.pods().inNamespace(ns).resource(pod).updateStatus();
+                } catch (KubernetesClientException conflict) {
+                    throw new AssertionError("pod status update raced: " + conflict.getMessage());
+                }
+            }
+            StatefulSet now = sts(ns, statefulSet);
+            assertEquals(now.getSpec().getReplicas(), now.getStatus() == null ? null : now.getStatus().getReadyReplicas(),
+                    "the StatefulSet controller has not seen the ready pods yet");
+        });
+    }
+
+    static boolean isReady(Pod pod) {
+        return pod.getStatus() != null && pod.getStatus().getConditions() != null && pod.getStatus().getConditions().stream()
+                .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+    }
+
+    /** Pods of a deployment's serving groups, by name. */
+    List<Pod> servingPods(String ns, String name) {
+        return client.pods().inNamespace(ns).withLabel(io.moeoperator.operator.resources.Labels.DEPLOYMENT, name).list().getItems();
+    }
+
+    /** Group indices that have a StatefulSet (any revision), sorted. */
+    List<Integer> groupIndices(String ns, String name) {
+        return client.apps().statefulSets().inNamespace(ns).withLabel(io.moeoperator.operator.resources.Labels.DEPLOYMENT, name)
+                .list().getItems().stream().map(s -> Integer.parseInt(s.getMetadata().getLabels().get(io.moeoperator.operator.resources.Labels.GROUP)))
+                .distinct().sorted().toList();
     }
 
     List<Event> events(String ns, String involvedName) {

@@ -65,11 +65,11 @@ class OperatorLifecycleIT {
         RealApiServer.createNamespace(client, ns);
         MoEOperator first = operator(ns);
         cluster.createFromYaml(ns, TINY.formatted("kept", 1));
-        await(ClusterFixture.WAIT, () -> assertNotNull(cluster.sts(ns, "kept-g0")));
+        cluster.group(ns, "kept", 0);
         Lease lease = client.leases().inNamespace(ns).withName("moe-operator-leader").get();
         assertNotNull(lease, "the operator holds a Lease while it reconciles");
         assertNotNull(lease.getSpec().getHolderIdentity());
-        cluster.markReady(ns, "kept-g0");
+        cluster.markGroupReady(ns, "kept", 0);
         cluster.awaitCondition(ns, "kept", "Ready", "True", "AllGroupsReady");
         first.close();
 
@@ -77,14 +77,14 @@ class OperatorLifecycleIT {
         client.resources(MoEDeployment.class).inNamespace(ns).withName("kept").scale(2);
         cluster.createFromYaml(ns, TINY.formatted("later", 1));
         RealApiServer.sleepQuietly(1000);
-        assertNull(cluster.sts(ns, "kept-g1"));
+        assertEquals(List.of(0), cluster.groupIndices(ns, "kept"));
 
         MoEOperator second = operator(ns);
         try {
             // The Lease may still name the stopped operator until it expires (15 s).
-            await(Duration.ofSeconds(60), () -> assertNotNull(cluster.sts(ns, "kept-g1")));
-            await(ClusterFixture.WAIT, () -> assertNotNull(cluster.sts(ns, "later-g0")));
-            cluster.markReady(ns, "kept-g1");
+            await(Duration.ofSeconds(60), () -> assertEquals(List.of(0, 1), cluster.groupIndices(ns, "kept")));
+            await(ClusterFixture.WAIT, () -> assertEquals(List.of(0), cluster.groupIndices(ns, "later")));
+            cluster.markGroupReady(ns, "kept", 1);
             cluster.awaitCondition(ns, "kept", "Ready", "True", "AllGroupsReady");
             assertEquals("2/2", cluster.moe(ns, "kept").getStatus().getReady());
         } finally {
@@ -110,7 +110,7 @@ class OperatorLifecycleIT {
                 assertNotNull(monitor);
                 assertEquals(moe.getMetadata().getUid(), monitor.getMetadata().getOwnerReferences().get(0).getUid());
             });
-            var annotations = cluster.sts(ns, "watched-g0").getSpec().getTemplate().getMetadata().getAnnotations();
+            var annotations = cluster.group(ns, "watched", 0).getSpec().getTemplate().getMetadata().getAnnotations();
             assertFalse(annotations != null && annotations.containsKey("prometheus.io/scrape"),
                     "the ServiceMonitor replaces scrape annotations: " + annotations);
         } finally {

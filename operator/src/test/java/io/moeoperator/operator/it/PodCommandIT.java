@@ -10,6 +10,7 @@ import io.moeoperator.operator.OperatorConfig;
 import io.moeoperator.operator.api.MoEDeployment;
 import io.moeoperator.operator.resources.DeploymentResources;
 import io.moeoperator.operator.resources.GroupResources;
+import io.moeoperator.operator.resources.TemplateInputs;
 import io.moeoperator.operator.resources.RuntimeCommand;
 import io.moeoperator.operator.spec.ResolvedSpec;
 import java.net.URI;
@@ -43,9 +44,10 @@ class PodCommandIT {
         moe.getMetadata().setUid("uid-tiny-cpu");
         OperatorConfig config = OperatorConfig.defaults();
         ResolvedSpec spec = ResolvedSpec.resolve(moe.getSpec(), config);
-        StatefulSet sts = GroupResources.statefulSet(moe, spec, config, 0, true);
         byte[] key = new byte[32];
         new java.security.SecureRandom().nextBytes(key);
+        TemplateInputs inputs = new TemplateInputs(true, DeploymentResources.expertKeyDigest(key));
+        StatefulSet sts = GroupResources.statefulSet(moe, spec, config, 0, GroupResources.revision(moe, spec, config, inputs), inputs);
         Path secret = DIR.resolve("secret");
         Files.write(secret, Base64.getDecoder().decode(DeploymentResources.expertSecret(moe, key).getData().get("secret")));
 

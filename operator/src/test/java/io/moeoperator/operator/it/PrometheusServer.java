@@ -72,6 +72,10 @@ final class PrometheusServer implements AutoCloseable {
         return "http://127.0.0.1:" + port;
     }
 
+    int port() {
+        return port;
+    }
+
     String log() {
         try {
             return Files.readString(dir.resolve("prometheus.log"));

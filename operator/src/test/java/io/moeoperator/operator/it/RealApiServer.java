@@ -18,7 +18,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One real kube-apiserver + etcd per test JVM (fabric8 kube-api-test), with the committed CRD from
- * crds/ applied. The binaries come from tests/apiserver/prepare.sh; without them the tests fail and
+ * crds/ applied, and a real kube-controller-manager (StatefulSet controller and garbage collector)
+ * beside them. The binaries come from tests/apiserver/prepare.sh; without them the tests fail and
  * say how to get them, they never skip.
  */
 public final class RealApiServer {
@@ -68,6 +69,7 @@ public final class RealApiServer {
         server.start();
         kubeConfigYaml = server.getKubeConfigYaml();
         Runtime.getRuntime().addShutdownHook(new Thread(server::stop, "kube-apiserver-stop"));
+        ControllerManager.start(dir, kubeConfigYaml);
         try (KubernetesClient client = newClient(); InputStream crd = Files.newInputStream(CRD)) {
             CustomResourceDefinition applied = client.apiextensions().v1().customResourceDefinitions().load(crd).create();
             client.apiextensions().v1().customResourceDefinitions().resource(applied)

@@ -32,6 +32,34 @@ class ResolvedSpecTest {
         assertEquals("synthetic", spec.servedModelName());
         assertEquals(16, spec.shardPlan().experts());
         assertNull(spec.maxNumSeqs());
+        assertNull(spec.kvCacheBytes(), "the runtime derives it from the pod's memory");
+        assertEquals(io.moeoperator.operator.api.UpdateStrategySpec.Type.Surge, spec.updateStrategy());
+    }
+
+    @Test
+    void kvCacheMemoryIsPassedInBytes() throws Exception {
+        assertEquals(3L << 30, Deployments.resolve("{model: {uri: 'synthetic://'}, resources: {memory: 8Gi}, serving: {kvCacheMemory: 3Gi}}")
+                .kvCacheBytes());
+        assertEquals(500_000_000L, Deployments.resolve("{model: {uri: 'synthetic://'}, serving: {kvCacheMemory: 500M}}").kvCacheBytes());
+    }
+
+    @Test
+    void specsTheRuntimeCannotServeAreRefused() {
+        // Runtime 0.1.0 serves GGUF files on CPUs; each refusal says what to do instead.
+        var cuda = assertThrows(InvalidSpecException.class, () -> Deployments.resolve("{model: {uri: 'synthetic://'}, device: cuda}"));
+        assertTrue(cuda.getMessage().contains("spec.device: cuda is not served by runtime " + OperatorConfig.VERSION), cuda.getMessage());
+        var safetensors = assertThrows(InvalidSpecException.class,
+                () -> Deployments.resolve("{model: {uri: 'hf://deepseek-ai/DeepSeek-V2-Lite-Chat', format: safetensors}}"));
+        assertTrue(safetensors.getMessage().contains("spec.model.format: safetensors is not served by runtime"), safetensors.getMessage());
+        var noFile = assertThrows(InvalidSpecException.class, () -> Deployments.resolve("{model: {uri: 'hf://org/repo'}}"));
+        assertTrue(noFile.getMessage().contains("spec.model.file: required for hf:// models"), noFile.getMessage());
+    }
+
+    @Test
+    void longNamesAreRefusedBeforeAnythingIsNamedAfterThem() {
+        var moe = Deployments.fromYaml("a".repeat(41), "ns", "model: {uri: 'synthetic://'}");
+        var e = assertThrows(InvalidSpecException.class, () -> ResolvedSpec.resolve(moe, OperatorConfig.defaults()));
+        assertTrue(e.getMessage().contains("metadata.name: at most 40 characters"), e.getMessage());
     }
 
     @Test
@@ -40,7 +68,7 @@ class ResolvedSpecTest {
                 model: {uri: 'hf://deepseek-ai/DeepSeek-V2-Lite-Chat', experts: 64}
                 device: cuda
                 expertParallelism: 2
-                """);
+                """, Deployments.NEXT_RUNTIME);
         assertEquals(1, spec.gpus());
         assertEquals(OperatorConfig.DEFAULT_CUDA_RUNTIME_IMAGE, spec.image());
         assertEquals("0-31,32-63", spec.shardPlan().compact());
@@ -69,6 +97,8 @@ class ResolvedSpecTest {
             "{model: {uri: 'synthetic://'}, device: cuda, resources: {gpus: 0}}|spec.resources.gpus: must be at least 1 when spec.device is cuda",
             "{model: {uri: 'synthetic://'}, resources: {memory: lots}}|spec.resources.memory: 'lots' is not a quantity",
             "{model: {uri: 'synthetic://'}, resources: {cpu: '0'}}|spec.resources.cpu: must be positive",
+            "{model: {uri: 'synthetic://'}, resources: {memory: 1Gi}, serving: {kvCacheMemory: 1Gi}}|spec.serving.kvCacheMemory: 1Gi does not fit in resources.memory 1Gi",
+            "{model: {uri: 'synthetic://'}, serving: {kvCacheMemory: plenty}}|spec.serving.kvCacheMemory: 'plenty' is not a quantity",
             "{model: {uri: 'synthetic://'}, serving: {port: 29500}}|spec.serving.port: 29500 is the expert-exchange port",
             "{model: {uri: 'synthetic://'}, serving: {maxNumSeqs: 0}}|spec.serving.maxNumSeqs: must be at least 1",
             "{model: {uri: 'synthetic://'}, serving: {startupTimeoutSeconds: 5}}|spec.serving.startupTimeoutSeconds: must be at least 10",
