@@ -48,7 +48,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * The {@link ExpertTransport} between processes: TCP on Netty, one connection from each rank to
  * each other rank (so a pair of ranks has two, each carrying the calls of the rank that opened it),
  * {@link Wire binary frames}, and a {@link Handshake mutual HMAC proof} of the group's shared secret
- * before anything else is accepted.
+ * before anything else is accepted. The proof covers each side's {@link GroupFingerprint} (model,
+ * shard plan, version): a peer whose fingerprint differs is refused at both ends, each refusal counted
+ * per {@link RefusalReason} and each cause logged once, and the link stays down, so neither rank is
+ * ready and no token crosses between ranks serving different things.
  *
  * <p>Threads: a small Netty event loop does all socket work and never computes; peers' calls are
  * computed on a bounded pool of serving threads, in arrival order, so a rank serves its peers while
@@ -68,11 +71,13 @@ public final class NetworkExpertTransport implements ExpertTransport {
     private final GroupConfig config;
     private final TransportObserver observer;
     private final Handshake handshake;
+    private final Refusals refusals;
     private final EventLoopGroup loop;
     private final PeerLink[] links; // index = rank; null for this rank
     private final ThreadPoolExecutor serving;
     private final Set<Channel> inbound = ConcurrentHashMap.newKeySet();
     private volatile ExpertCompute local;
+    private volatile GroupFingerprint fingerprint;
     private volatile Channel server;
     private volatile boolean closed;
 
@@ -80,6 +85,7 @@ public final class NetworkExpertTransport implements ExpertTransport {
         this.config = config;
         this.observer = observer;
         this.handshake = new Handshake(config.secret());
+        this.refusals = new Refusals(config);
         this.loop = new NioEventLoopGroup(2, new DefaultThreadFactory("moe-ep-io", true));
         this.links = new PeerLink[config.size()];
         for (int r = 0; r < config.size(); r++) {
@@ -108,15 +114,27 @@ public final class NetworkExpertTransport implements ExpertTransport {
     }
 
     /**
-     * Listens for peers, then connects to every peer (retrying until they are up).
+     * Not enough for this transport: peers must agree on what they serve before they exchange tokens.
      *
-     * @throws IllegalStateException when the port cannot be bound
+     * @throws IllegalStateException always: use {@link #start(ExpertCompute, GroupFingerprint)}
      */
     @Override
     public void start(ExpertCompute local) {
+        throw new IllegalStateException("the network expert transport binds the group's fingerprint into its handshake: "
+                + "start it with start(local, GroupFingerprint.of(modelDigest, plan))");
+    }
+
+    /**
+     * Listens for peers, then connects to every peer (retrying until they are up); only peers with an
+     * equal {@code fingerprint} are accepted.
+     *
+     * @throws IllegalStateException when the port cannot be bound
+     */
+    public void start(ExpertCompute local, GroupFingerprint fingerprint) {
         if (this.local != null) {
             throw new IllegalStateException("the transport is already started");
         }
+        this.fingerprint = fingerprint;
         this.local = local;
         ChannelFuture bound = new ServerBootstrap().group(loop).channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_REUSEADDR, true)
@@ -135,8 +153,9 @@ public final class NetworkExpertTransport implements ExpertTransport {
                     + ": " + bound.cause().getMessage(), bound.cause());
         }
         server = bound.channel();
-        LOG.log(System.Logger.Level.INFO, "expert transport: rank {0} of {1} listening on {2}; peers {3}",
-                config.rank(), config.size(), server.localAddress(), config.peers());
+        LOG.log(System.Logger.Level.INFO, "expert transport: rank {0} of {1} listening on {2}; peers {3}; fingerprint: model {4},"
+                + " shard plan {5}, version {6}", config.rank(), config.size(), server.localAddress(), config.peers(),
+                fingerprint.model(), fingerprint.shardPlan(), fingerprint.version());
         for (PeerLink link : links) {
             if (link != null) {
                 link.connect();
@@ -194,6 +213,14 @@ public final class NetworkExpertTransport implements ExpertTransport {
                     : new PeerStatus(r, l.address.toString(), l.channel != null, l.detail));
         }
         return out;
+    }
+
+    /**
+     * Connections with {@code peer} refused for {@code reason} since start, counted at this rank's end
+     * of each (its own link to the peer, and the peer's link to it).
+     */
+    public long refusals(int peer, RefusalReason reason) {
+        return refusals.count(peer, reason);
     }
 
     @Override
@@ -254,7 +281,7 @@ public final class NetworkExpertTransport implements ExpertTransport {
                     .connect(address.host(), address.port())
                     .addListener((ChannelFuture f) -> {
                         if (!f.isSuccess()) {
-                            down("unreachable: " + f.cause().getMessage());
+                            down("unreachable: " + f.cause().getMessage(), false);
                         }
                     });
         }
@@ -297,10 +324,15 @@ public final class NetworkExpertTransport implements ExpertTransport {
             detail = "connected";
             backoffMs = MIN_BACKOFF_MS;
             log(System.Logger.Level.INFO, "expert transport: connected to rank " + peer + " at " + address);
+            refusals.connected(peer);
         }
 
-        /** The connection is gone (or never came): fail its calls and try again later. */
-        synchronized void down(String why) {
+        /**
+         * The connection is gone (or never came): fail its calls and try again later.
+         *
+         * @param refused whether it was a refusal, which {@link Refusals} has logged already
+         */
+        synchronized void down(String why, boolean refused) {
             channel = null;
             detail = why;
             for (Pending p : List.copyOf(pending.values())) {
@@ -309,8 +341,10 @@ public final class NetworkExpertTransport implements ExpertTransport {
             if (closed) {
                 return;
             }
-            log(System.Logger.Level.WARNING, "expert transport: rank " + peer + " at " + address + " is down: " + why
-                    + " (retrying)");
+            if (!refused) {
+                log(System.Logger.Level.WARNING, "expert transport: rank " + peer + " at " + address + " is down: " + why
+                        + " (retrying)");
+            }
             loop.schedule(this::connect, backoffMs, TimeUnit.MILLISECONDS);
             backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
         }
@@ -344,8 +378,11 @@ public final class NetworkExpertTransport implements ExpertTransport {
         private final PeerLink link;
         private final Frames frames;
         private final byte[] clientNonce = Handshake.nonce();
+        private boolean challenged;
         private boolean ready;
         private String why = "connection closed";
+        /** Whether {@code why} is a refusal that {@link Refusals} counted and logged. */
+        private boolean refused;
 
         ClientSide(PeerLink link, Frames frames) {
             this.link = link;
@@ -354,18 +391,18 @@ public final class NetworkExpertTransport implements ExpertTransport {
 
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
-            ByteBuf hello = ctx.alloc().buffer(1 + 17 + Wire.NONCE_BYTES).writeByte(Wire.HELLO).writeIntLE(Wire.MAGIC)
-                    .writeByte(Wire.VERSION).writeIntLE(config.size()).writeIntLE(config.rank()).writeIntLE(link.peer)
-                    .writeBytes(clientNonce);
-            ctx.writeAndFlush(hello);
+            ctx.writeAndFlush(Wire.hello(ctx.alloc(), config.size(), config.rank(), link.peer, clientNonce, fingerprint));
         }
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
+            if (refused) {
+                return; // closing: after this rank refused the peer, what the peer says adds nothing
+            }
             long frameBytes = frame.readableBytes();
             byte type = frame.readByte();
             if (type == Wire.REFUSED) {
-                why = "refused by rank " + link.peer + ": " + Wire.readText(frame);
+                refusedByPeer(Wire.readText(frame));
                 ctx.close();
                 return;
             }
@@ -391,21 +428,57 @@ public final class NetworkExpertTransport implements ExpertTransport {
             }
         }
 
+        /**
+         * The peer's refusal before this rank could judge it: a peer of another version answers this
+         * rank's HELLO that way (version 1 could not parse the fingerprint: "authenticate first").
+         */
+        private void refusedByPeer(String reason) {
+            int peer = link.peer;
+            if (!challenged && (reason.startsWith(Wire.REFUSED_VERSION) || reason.equals(Wire.REFUSED_UNAUTHENTICATED))) {
+                why = refusals.refused(peer, RefusalReason.VERSION, "rank " + peer + " refused this rank's hello ('" + reason
+                        + "'): it speaks another wire protocol than this rank's " + fingerprint.version() + "; "
+                        + RefusalReason.VERSION.remedy(), "hello");
+                refused = true;
+            } else if (!challenged && reason.startsWith(Wire.REFUSED_GROUP_SIZE)) {
+                why = refusals.refused(peer, RefusalReason.SHARD_PLAN, "rank " + peer + " refused this rank's hello ('"
+                        + reason + "'); " + RefusalReason.SHARD_PLAN.remedy(), "hello");
+                refused = true;
+            } else {
+                why = "refused by rank " + peer + ": " + reason;
+            }
+        }
+
         private void handshake(ChannelHandlerContext ctx, byte type, ByteBuf frame) {
-            if (type == Wire.CHALLENGE && frame.readableBytes() == 2 * Wire.NONCE_BYTES) {
-                byte[] serverNonce = new byte[Wire.NONCE_BYTES];
-                byte[] serverProof = new byte[32];
-                frame.readBytes(serverNonce).readBytes(serverProof);
-                byte[] expected = handshake.proof("server", clientNonce, serverNonce, config.rank(), link.peer, config.size());
-                if (!Handshake.matches(expected, serverProof)) {
-                    why = "authentication failed: rank " + link.peer + " could not prove the shared secret"
-                            + " (is --ep-secret-file the same on every rank?)";
+            if (type == Wire.CHALLENGE && !challenged) {
+                challenged = true;
+                Wire.Challenge c;
+                try {
+                    c = Wire.readChallenge(frame);
+                } catch (IllegalArgumentException e) {
+                    why = "protocol error: " + e.getMessage();
+                    ctx.close();
+                    return;
+                }
+                byte[] expected = handshake.proof("server", clientNonce, c.nonce(), config.rank(), link.peer, config.size(),
+                        fingerprint, c.fingerprint());
+                if (!Handshake.matches(expected, c.proof())) {
+                    why = refusals.refused(link.peer, RefusalReason.SECRET, Refusals.secretCause(link.peer));
+                    refused = true;
                     refuse(ctx, "authentication failed");
                     return;
                 }
-                byte[] proof = handshake.proof("client", clientNonce, serverNonce, config.rank(), link.peer, config.size());
-                ctx.writeAndFlush(ctx.alloc().buffer(33).writeByte(Wire.PROOF).writeBytes(proof));
-            } else if (type == Wire.ACCEPTED) {
+                // The peer proved the secret, so its fingerprint is its own. Prove ours even when they
+                // differ: the peer can then trust our fingerprint too, and refuse and count on its end.
+                byte[] proof = handshake.proof("client", clientNonce, c.nonce(), config.rank(), link.peer, config.size(),
+                        fingerprint, c.fingerprint());
+                ChannelFuture sent = ctx.writeAndFlush(ctx.alloc().buffer(33).writeByte(Wire.PROOF).writeBytes(proof));
+                GroupFingerprint.Mismatch mismatch = fingerprint.compare(c.fingerprint(), link.peer);
+                if (mismatch != null) {
+                    why = refusals.refused(link.peer, mismatch.reason(), mismatch.cause());
+                    refused = true;
+                    sent.addListener(ChannelFutureListener.CLOSE);
+                }
+            } else if (type == Wire.ACCEPTED && challenged && !refused) {
                 ready = true;
                 frames.open();
                 link.up(ctx.channel());
@@ -435,7 +508,7 @@ public final class NetworkExpertTransport implements ExpertTransport {
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            link.down(why);
+            link.down(why, refused);
         }
     }
 
@@ -445,7 +518,10 @@ public final class NetworkExpertTransport implements ExpertTransport {
         private final byte[] serverNonce = Handshake.nonce();
         private byte[] clientNonce;
         private int clientRank = -1;
+        private GroupFingerprint clientFingerprint;
         private boolean ready;
+        /** This end refused the peer: an error as the connection closes is expected, not news. */
+        private boolean refusing;
 
         ServerSide(Frames frames) {
             this.frames = frames;
@@ -480,53 +556,83 @@ public final class NetworkExpertTransport implements ExpertTransport {
 
         private void handshake(ChannelHandlerContext ctx, byte type, ByteBuf frame) {
             Object from = ctx.channel().remoteAddress();
-            if (type == Wire.HELLO && clientNonce == null && frame.readableBytes() == 17 + Wire.NONCE_BYTES) {
-                int magic = frame.readIntLE();
-                byte version = frame.readByte();
-                int size = frame.readIntLE();
-                int fromRank = frame.readIntLE();
-                int toRank = frame.readIntLE();
-                String wrong = magic != Wire.MAGIC ? "not a moe expert-transport peer"
-                        : version != Wire.VERSION ? "protocol version " + version + ", this rank speaks " + Wire.VERSION
-                        : size != config.size() ? "it is in a group of " + size + ", this rank in one of " + config.size()
-                        : toRank != config.rank() ? "it expects rank " + toRank + " here, this is rank " + config.rank()
-                        : fromRank < 0 || fromRank >= size || fromRank == config.rank() ? "it claims rank " + fromRank
-                        : null;
-                if (wrong != null) {
-                    LOG.log(System.Logger.Level.WARNING, "expert transport: refused a connection from " + from + ": " + wrong);
-                    refuse(ctx, wrong);
-                    return;
-                }
-                clientNonce = new byte[Wire.NONCE_BYTES];
-                frame.readBytes(clientNonce);
-                clientRank = fromRank;
-                byte[] proof = handshake.proof("server", clientNonce, serverNonce, clientRank, config.rank(), config.size());
-                ctx.writeAndFlush(ctx.alloc().buffer(1 + 64).writeByte(Wire.CHALLENGE).writeBytes(serverNonce).writeBytes(proof));
+            if (type == Wire.HELLO && clientNonce == null && frame.readableBytes() >= Wire.HELLO_PREFIX) {
+                hello(ctx, frame, from);
             } else if (type == Wire.PROOF && clientNonce != null && frame.readableBytes() == 32) {
                 byte[] proof = new byte[32];
                 frame.readBytes(proof);
-                byte[] expected = handshake.proof("client", clientNonce, serverNonce, clientRank, config.rank(), config.size());
+                byte[] expected = handshake.proof("client", clientNonce, serverNonce, clientRank, config.rank(), config.size(),
+                        clientFingerprint, fingerprint);
                 if (!Handshake.matches(expected, proof)) {
-                    LOG.log(System.Logger.Level.WARNING, "expert transport: refused a connection from " + from
-                            + " claiming rank " + clientRank + ": authentication failed (a different shared secret)");
+                    refusals.refused(clientRank, RefusalReason.SECRET, Refusals.secretCause(clientRank));
+                    refusing = true;
                     refuse(ctx, "authentication failed: the shared secret differs");
+                    return;
+                }
+                // Both fingerprints are authenticated now: a mismatch is the peer's real state. The peer
+                // has seen it too and is closing; the REFUSED is for peers that did not look.
+                GroupFingerprint.Mismatch mismatch = fingerprint.compare(clientFingerprint, clientRank);
+                if (mismatch != null) {
+                    refusing = true;
+                    refuse(ctx, refusals.refused(clientRank, mismatch.reason(), mismatch.cause()));
                     return;
                 }
                 ready = true;
                 frames.open();
                 ctx.writeAndFlush(Wire.empty(ctx.alloc(), Wire.ACCEPTED));
+                refusals.connected(clientRank);
                 LOG.log(System.Logger.Level.INFO, "expert transport: rank " + clientRank + " connected from " + from);
-            } else if (type == Wire.REFUSED) {
+            } else if (type == Wire.REFUSED && clientNonce != null) {
                 // The peer checked this rank's proof first and rejected it: a different secret.
-                LOG.log(System.Logger.Level.WARNING, "expert transport: connection from " + from + " claiming rank "
-                        + clientRank + ": authentication failed (it refused this rank's proof: " + Wire.readText(frame)
-                        + "; a different shared secret)");
+                refusals.refused(clientRank, RefusalReason.SECRET, Refusals.secretCause(clientRank));
+                refusing = true;
                 ctx.close();
             } else {
                 LOG.log(System.Logger.Level.WARNING, "expert transport: refused a connection from " + from
                         + ": it did not follow the handshake (frame type " + type + ")");
-                refuse(ctx, "authenticate first");
+                refuse(ctx, Wire.REFUSED_UNAUTHENTICATED);
             }
+        }
+
+        /**
+         * Checks what can be checked before authentication (a peer of this group, of this version,
+         * for this rank) and answers with this rank's nonce, proof and fingerprint. The peer's
+         * fingerprint is judged only once it has proven the secret.
+         */
+        private void hello(ChannelHandlerContext ctx, ByteBuf frame, Object from) {
+            Wire.Hello h;
+            try {
+                h = Wire.readHello(frame);
+            } catch (IllegalArgumentException e) {
+                LOG.log(System.Logger.Level.WARNING, "expert transport: refused a connection from " + from + ": " + e.getMessage());
+                refuse(ctx, Wire.REFUSED_UNAUTHENTICATED);
+                return;
+            }
+            String wrong = h.magic() != Wire.MAGIC ? "not a moe expert-transport peer"
+                    : h.version() != Wire.VERSION ? Wire.REFUSED_VERSION + " " + h.version() + ", this rank speaks " + Wire.VERSION
+                    : h.groupSize() != config.size() ? Wire.REFUSED_GROUP_SIZE + " " + h.groupSize() + ", this rank in one of "
+                            + config.size()
+                    : h.toRank() != config.rank() ? "it expects rank " + h.toRank() + " here, this is rank " + config.rank()
+                    : !refusals.isPeer(h.fromRank()) ? "it claims rank " + h.fromRank()
+                    : null;
+            if (wrong != null) {
+                RefusalReason reason = h.magic() != Wire.MAGIC ? null : h.version() != Wire.VERSION ? RefusalReason.VERSION
+                        : h.groupSize() != config.size() ? RefusalReason.SHARD_PLAN : null;
+                if (reason != null && refusals.isPeer(h.fromRank())) {
+                    refusals.refused(h.fromRank(), reason, "rank " + h.fromRank() + " sent a hello that says " + wrong
+                            + "; " + reason.remedy(), "hello");
+                } else {
+                    LOG.log(System.Logger.Level.WARNING, "expert transport: refused a connection from " + from + ": " + wrong);
+                }
+                refuse(ctx, wrong);
+                return;
+            }
+            clientNonce = h.nonce();
+            clientRank = h.fromRank();
+            clientFingerprint = h.fingerprint();
+            byte[] proof = handshake.proof("server", clientNonce, serverNonce, clientRank, config.rank(), config.size(),
+                    clientFingerprint, fingerprint);
+            ctx.writeAndFlush(Wire.challenge(ctx.alloc(), serverNonce, proof, fingerprint));
         }
 
         /** Computes on the serving pool; the event loop only moves bytes. */
@@ -560,8 +666,10 @@ public final class NetworkExpertTransport implements ExpertTransport {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            LOG.log(System.Logger.Level.WARNING, "expert transport: connection from " + ctx.channel().remoteAddress()
-                    + " failed: " + cause);
+            if (!refusing) {
+                LOG.log(System.Logger.Level.WARNING, "expert transport: connection from " + ctx.channel().remoteAddress()
+                        + " failed: " + cause);
+            }
             ctx.close();
         }
 
