@@ -68,6 +68,20 @@ final class ServeProcess implements AutoCloseable {
         }
     }
 
+    /** The readiness reply, ready or not, once the HTTP server answers (a rank's transport starts before it). */
+    Http.Reply readiness(Duration limit) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (true) {
+            try {
+                return http().get("/q/health/ready");
+            } catch (AssertionError notListeningYet) {
+                assertTrue(process.isAlive(), name + " exited: " + log());
+                assertTrue(System.nanoTime() < deadline, name + " did not answer within " + limit + ": " + log());
+                Thread.sleep(200);
+            }
+        }
+    }
+
     void awaitReady(Duration limit) throws InterruptedException {
         long deadline = System.nanoTime() + limit.toNanos();
         while (!isReady()) {
