@@ -12,13 +12,10 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -26,8 +23,6 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.handler.codec.TooLongFrameException;
-import io.netty.handler.timeout.IdleState;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
@@ -39,7 +34,6 @@ import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -51,7 +45,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * before anything else is accepted. The proof covers each side's {@link GroupFingerprint} (model,
  * shard plan, version): a peer whose fingerprint differs is refused at both ends, each refusal counted
  * per {@link RefusalReason} and each cause logged once, and the link stays down, so neither rank is
- * ready and no token crosses between ranks serving different things.
+ * ready and no token crosses between ranks serving different things. Each connection's two ends
+ * are {@link ClientSide} (on the rank that opened it) and {@link ServerSide}.
  *
  * <p>Threads: a small Netty event loop does all socket work and never computes; peers' calls are
  * computed on a bounded pool of serving threads, in arrival order, so a rank serves its peers while
@@ -66,7 +61,6 @@ public final class NetworkExpertTransport implements ExpertTransport {
     private static final System.Logger LOG = System.getLogger(NetworkExpertTransport.class.getName());
     private static final long MIN_BACKOFF_MS = 100;
     private static final long MAX_BACKOFF_MS = 2000;
-    private static final int HANDSHAKE_TIMEOUT_MS = 5000;
 
     private final GroupConfig config;
     private final TransportObserver observer;
@@ -143,7 +137,8 @@ public final class NetworkExpertTransport implements ExpertTransport {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         Frames frames = new Frames();
-                        framing(ch.pipeline(), frames).addLast(new ServerSide(frames));
+                        framing(ch.pipeline(), frames).addLast(new ServerSide(config, handshake, refusals, fingerprint, local,
+                                serving, inbound, frames));
                     }
                 })
                 .bind(config.listenHost(), config.port()).awaitUninterruptibly();
@@ -240,15 +235,11 @@ public final class NetworkExpertTransport implements ExpertTransport {
         loop.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 
-    private static void refuse(ChannelHandlerContext ctx, String reason) {
-        ctx.writeAndFlush(Wire.text(ctx.alloc(), Wire.REFUSED, 0, reason)).addListener(ChannelFutureListener.CLOSE);
-    }
-
     /** A call this rank sent and awaits. */
     private record Pending(CompletableFuture<ExpertResult> result, long startNanos, long bytesSent) {}
 
     /** This rank's connection to one peer: the calls it sends there, and reconnecting. */
-    private final class PeerLink {
+    final class PeerLink {
         final int peer;
         final PeerAddress address;
         final Map<Long, Pending> pending = new ConcurrentHashMap<>();
@@ -275,7 +266,8 @@ public final class NetworkExpertTransport implements ExpertTransport {
                         @Override
                         protected void initChannel(SocketChannel ch) {
                             Frames frames = new Frames();
-                            framing(ch.pipeline(), frames).addLast(new ClientSide(PeerLink.this, frames));
+                            framing(ch.pipeline(), frames).addLast(new ClientSide(config, handshake, refusals, fingerprint,
+                                    PeerLink.this, frames));
                         }
                     })
                     .connect(address.host(), address.port())
@@ -370,315 +362,6 @@ public final class NetworkExpertTransport implements ExpertTransport {
 
         ExpertPeerUnavailableException unavailable(String what) {
             return new ExpertPeerUnavailableException(peer, "expert rank " + peer + " (" + address + ") " + what);
-        }
-    }
-
-    /** The calling side of a connection: handshake, then results back to their calls. */
-    private final class ClientSide extends SimpleChannelInboundHandler<ByteBuf> {
-        private final PeerLink link;
-        private final Frames frames;
-        private final byte[] clientNonce = Handshake.nonce();
-        private boolean challenged;
-        private boolean ready;
-        private String why = "connection closed";
-        /** Whether {@code why} is a refusal that {@link Refusals} counted and logged. */
-        private boolean refused;
-
-        ClientSide(PeerLink link, Frames frames) {
-            this.link = link;
-            this.frames = frames;
-        }
-
-        @Override
-        public void channelActive(ChannelHandlerContext ctx) {
-            ctx.writeAndFlush(Wire.hello(ctx.alloc(), config.size(), config.rank(), link.peer, clientNonce, fingerprint));
-        }
-
-        @Override
-        protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
-            if (refused) {
-                return; // closing: after this rank refused the peer, what the peer says adds nothing
-            }
-            long frameBytes = frame.readableBytes();
-            byte type = frame.readByte();
-            if (type == Wire.REFUSED) {
-                refusedByPeer(Wire.readText(frame));
-                ctx.close();
-                return;
-            }
-            if (!ready) {
-                handshake(ctx, type, frame);
-                return;
-            }
-            switch (type) {
-                case Wire.RESULT -> {
-                    long id = frame.readLongLE();
-                    long computeNanos = frame.readLongLE();
-                    link.received(id, computeNanos, Wire.readFloats(frame), frameBytes);
-                }
-                case Wire.FAILED -> {
-                    long id = frame.readLongLE();
-                    link.failed(id, Wire.readText(frame));
-                }
-                case Wire.PONG -> { }
-                default -> {
-                    why = "protocol error: unexpected frame type " + type;
-                    ctx.close();
-                }
-            }
-        }
-
-        /**
-         * The peer's refusal before this rank could judge it: a peer of another version answers this
-         * rank's HELLO that way (version 1 could not parse the fingerprint: "authenticate first").
-         */
-        private void refusedByPeer(String reason) {
-            int peer = link.peer;
-            if (!challenged && (reason.startsWith(Wire.REFUSED_VERSION) || reason.equals(Wire.REFUSED_UNAUTHENTICATED))) {
-                why = refusals.refused(peer, RefusalReason.VERSION, "rank " + peer + " refused this rank's hello ('" + reason
-                        + "'): it speaks another wire protocol than this rank's " + fingerprint.version() + "; "
-                        + RefusalReason.VERSION.remedy(), "hello");
-                refused = true;
-            } else if (!challenged && reason.startsWith(Wire.REFUSED_GROUP_SIZE)) {
-                why = refusals.refused(peer, RefusalReason.SHARD_PLAN, "rank " + peer + " refused this rank's hello ('"
-                        + reason + "'); " + RefusalReason.SHARD_PLAN.remedy(), "hello");
-                refused = true;
-            } else {
-                why = "refused by rank " + peer + ": " + reason;
-            }
-        }
-
-        private void handshake(ChannelHandlerContext ctx, byte type, ByteBuf frame) {
-            if (type == Wire.CHALLENGE && !challenged) {
-                challenged = true;
-                Wire.Challenge c;
-                try {
-                    c = Wire.readChallenge(frame);
-                } catch (IllegalArgumentException e) {
-                    why = "protocol error: " + e.getMessage();
-                    ctx.close();
-                    return;
-                }
-                byte[] expected = handshake.proof("server", clientNonce, c.nonce(), config.rank(), link.peer, config.size(),
-                        fingerprint, c.fingerprint());
-                if (!Handshake.matches(expected, c.proof())) {
-                    why = refusals.refused(link.peer, RefusalReason.SECRET, Refusals.secretCause(link.peer));
-                    refused = true;
-                    refuse(ctx, "authentication failed");
-                    return;
-                }
-                // The peer proved the secret, so its fingerprint is its own. Prove ours even when they
-                // differ: the peer can then trust our fingerprint too, and refuse and count on its end.
-                byte[] proof = handshake.proof("client", clientNonce, c.nonce(), config.rank(), link.peer, config.size(),
-                        fingerprint, c.fingerprint());
-                ChannelFuture sent = ctx.writeAndFlush(ctx.alloc().buffer(33).writeByte(Wire.PROOF).writeBytes(proof));
-                GroupFingerprint.Mismatch mismatch = fingerprint.compare(c.fingerprint(), link.peer);
-                if (mismatch != null) {
-                    why = refusals.refused(link.peer, mismatch.reason(), mismatch.cause());
-                    refused = true;
-                    sent.addListener(ChannelFutureListener.CLOSE);
-                }
-            } else if (type == Wire.ACCEPTED && challenged && !refused) {
-                ready = true;
-                frames.open();
-                link.up(ctx.channel());
-            } else {
-                why = "protocol error: unexpected frame type " + type + " during the handshake";
-                ctx.close();
-            }
-        }
-
-        @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            if (evt instanceof IdleStateEvent idle) {
-                if (idle.state() == IdleState.READER_IDLE) {
-                    why = "no answer for " + 3 * config.heartbeat().toMillis() + " ms";
-                    ctx.close();
-                } else if (idle.state() == IdleState.WRITER_IDLE && ready) {
-                    ctx.writeAndFlush(Wire.empty(ctx.alloc(), Wire.PING));
-                }
-            }
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            why = cause.getMessage() == null ? cause.toString() : cause.getMessage();
-            ctx.close();
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            link.down(why, refused);
-        }
-    }
-
-    /** The serving side of a connection a peer opened: its handshake, then its calls. */
-    private final class ServerSide extends SimpleChannelInboundHandler<ByteBuf> {
-        private final Frames frames;
-        private final byte[] serverNonce = Handshake.nonce();
-        private byte[] clientNonce;
-        private int clientRank = -1;
-        private GroupFingerprint clientFingerprint;
-        private boolean ready;
-        /** This end refused the peer: an error as the connection closes is expected, not news. */
-        private boolean refusing;
-
-        ServerSide(Frames frames) {
-            this.frames = frames;
-        }
-
-        @Override
-        public void channelActive(ChannelHandlerContext ctx) {
-            inbound.add(ctx.channel());
-            ctx.executor().schedule(() -> {
-                if (!ready && ctx.channel().isActive()) {
-                    LOG.log(System.Logger.Level.WARNING, "expert transport: dropped a connection from "
-                            + ctx.channel().remoteAddress() + " that did not complete the handshake in "
-                            + HANDSHAKE_TIMEOUT_MS + " ms");
-                    ctx.close();
-                }
-            }, HANDSHAKE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-        }
-
-        @Override
-        protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
-            byte type = frame.readByte();
-            if (!ready) {
-                handshake(ctx, type, frame);
-                return;
-            }
-            switch (type) {
-                case Wire.CALL -> serve(ctx, frame.readLongLE(), Wire.readCall(frame));
-                case Wire.PING -> ctx.writeAndFlush(Wire.empty(ctx.alloc(), Wire.PONG));
-                default -> refuse(ctx, "protocol error: unexpected frame type " + type);
-            }
-        }
-
-        private void handshake(ChannelHandlerContext ctx, byte type, ByteBuf frame) {
-            Object from = ctx.channel().remoteAddress();
-            if (type == Wire.HELLO && clientNonce == null && frame.readableBytes() >= Wire.HELLO_PREFIX) {
-                hello(ctx, frame, from);
-            } else if (type == Wire.PROOF && clientNonce != null && frame.readableBytes() == 32) {
-                byte[] proof = new byte[32];
-                frame.readBytes(proof);
-                byte[] expected = handshake.proof("client", clientNonce, serverNonce, clientRank, config.rank(), config.size(),
-                        clientFingerprint, fingerprint);
-                if (!Handshake.matches(expected, proof)) {
-                    refusals.refused(clientRank, RefusalReason.SECRET, Refusals.secretCause(clientRank));
-                    refusing = true;
-                    refuse(ctx, "authentication failed: the shared secret differs");
-                    return;
-                }
-                // Both fingerprints are authenticated now: a mismatch is the peer's real state. The peer
-                // has seen it too and is closing; the REFUSED is for peers that did not look.
-                GroupFingerprint.Mismatch mismatch = fingerprint.compare(clientFingerprint, clientRank);
-                if (mismatch != null) {
-                    refusing = true;
-                    refuse(ctx, refusals.refused(clientRank, mismatch.reason(), mismatch.cause()));
-                    return;
-                }
-                ready = true;
-                frames.open();
-                ctx.writeAndFlush(Wire.empty(ctx.alloc(), Wire.ACCEPTED));
-                refusals.connected(clientRank);
-                LOG.log(System.Logger.Level.INFO, "expert transport: rank " + clientRank + " connected from " + from);
-            } else if (type == Wire.REFUSED && clientNonce != null) {
-                // The peer checked this rank's proof first and rejected it: a different secret.
-                refusals.refused(clientRank, RefusalReason.SECRET, Refusals.secretCause(clientRank));
-                refusing = true;
-                ctx.close();
-            } else {
-                LOG.log(System.Logger.Level.WARNING, "expert transport: refused a connection from " + from
-                        + ": it did not follow the handshake (frame type " + type + ")");
-                refuse(ctx, Wire.REFUSED_UNAUTHENTICATED);
-            }
-        }
-
-        /**
-         * Checks what can be checked before authentication (a peer of this group, of this version,
-         * for this rank) and answers with this rank's nonce, proof and fingerprint. The peer's
-         * fingerprint is judged only once it has proven the secret.
-         */
-        private void hello(ChannelHandlerContext ctx, ByteBuf frame, Object from) {
-            Wire.Hello h;
-            try {
-                h = Wire.readHello(frame);
-            } catch (IllegalArgumentException e) {
-                LOG.log(System.Logger.Level.WARNING, "expert transport: refused a connection from " + from + ": " + e.getMessage());
-                refuse(ctx, Wire.REFUSED_UNAUTHENTICATED);
-                return;
-            }
-            String wrong = h.magic() != Wire.MAGIC ? "not a moe expert-transport peer"
-                    : h.version() != Wire.VERSION ? Wire.REFUSED_VERSION + " " + h.version() + ", this rank speaks " + Wire.VERSION
-                    : h.groupSize() != config.size() ? Wire.REFUSED_GROUP_SIZE + " " + h.groupSize() + ", this rank in one of "
-                            + config.size()
-                    : h.toRank() != config.rank() ? "it expects rank " + h.toRank() + " here, this is rank " + config.rank()
-                    : !refusals.isPeer(h.fromRank()) ? "it claims rank " + h.fromRank()
-                    : null;
-            if (wrong != null) {
-                RefusalReason reason = h.magic() != Wire.MAGIC ? null : h.version() != Wire.VERSION ? RefusalReason.VERSION
-                        : h.groupSize() != config.size() ? RefusalReason.SHARD_PLAN : null;
-                if (reason != null && refusals.isPeer(h.fromRank())) {
-                    refusals.refused(h.fromRank(), reason, "rank " + h.fromRank() + " sent a hello that says " + wrong
-                            + "; " + reason.remedy(), "hello");
-                } else {
-                    LOG.log(System.Logger.Level.WARNING, "expert transport: refused a connection from " + from + ": " + wrong);
-                }
-                refuse(ctx, wrong);
-                return;
-            }
-            clientNonce = h.nonce();
-            clientRank = h.fromRank();
-            clientFingerprint = h.fingerprint();
-            byte[] proof = handshake.proof("server", clientNonce, serverNonce, clientRank, config.rank(), config.size(),
-                    clientFingerprint, fingerprint);
-            ctx.writeAndFlush(Wire.challenge(ctx.alloc(), serverNonce, proof, fingerprint));
-        }
-
-        /** Computes on the serving pool; the event loop only moves bytes. */
-        private void serve(ChannelHandlerContext ctx, long id, ExpertCall call) {
-            Channel ch = ctx.channel();
-            try {
-                serving.execute(() -> {
-                    if (!ch.isActive()) {
-                        return; // the caller is gone: nobody wants the result
-                    }
-                    try {
-                        long t0 = System.nanoTime();
-                        float[] y = local.compute(call.layer(), call.experts(), call.counts(), call.x());
-                        ch.writeAndFlush(Wire.result(ch.alloc(), id, System.nanoTime() - t0, y));
-                    } catch (RuntimeException e) {
-                        ch.writeAndFlush(Wire.text(ch.alloc(), Wire.FAILED, id, String.valueOf(e.getMessage())));
-                    }
-                });
-            } catch (RejectedExecutionException e) {
-                ch.writeAndFlush(Wire.text(ch.alloc(), Wire.FAILED, id, "rank " + config.rank() + " is overloaded ("
-                        + serving.getQueue().size() + " calls queued) or shutting down"));
-            }
-        }
-
-        @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            if (evt instanceof IdleStateEvent idle && idle.state() == IdleState.READER_IDLE) {
-                ctx.close(); // the peer stopped pinging: it is gone
-            }
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            if (!refusing) {
-                LOG.log(System.Logger.Level.WARNING, "expert transport: connection from " + ctx.channel().remoteAddress()
-                        + " failed: " + cause);
-            }
-            ctx.close();
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            inbound.remove(ctx.channel());
-            if (ready) {
-                LOG.log(System.Logger.Level.INFO, "expert transport: rank " + clientRank + " disconnected");
-            }
         }
     }
 }

@@ -3,6 +3,8 @@ package io.moeoperator.ep;
 import io.moeoperator.engine.ep.ExpertCall;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
@@ -134,6 +136,11 @@ final class Wire {
             b.writeLongLE(callId);
         }
         return b.writeBytes(utf8);
+    }
+
+    /** Sends REFUSED with {@code reason}, then closes the connection. */
+    static void refuse(ChannelHandlerContext ctx, String reason) {
+        ctx.writeAndFlush(text(ctx.alloc(), REFUSED, 0, reason)).addListener(ChannelFutureListener.CLOSE);
     }
 
     static String readText(ByteBuf b) {
