@@ -26,14 +26,22 @@ import org.junit.jupiter.api.Test;
 class ExpertParallelMetricsTest {
     static final byte[] SECRET = "the metrics test group's secret".getBytes(StandardCharsets.UTF_8);
 
+    /** {@code n} distinct free ports: every probe socket stays open until all are chosen. */
     static List<PeerAddress> freePorts(int n) throws IOException {
-        List<PeerAddress> out = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            try (ServerSocket s = new ServerSocket(0)) {
+        List<ServerSocket> probes = new ArrayList<>();
+        try {
+            List<PeerAddress> out = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                ServerSocket s = new ServerSocket(0);
+                probes.add(s);
                 out.add(new PeerAddress("127.0.0.1", s.getLocalPort()));
             }
+            return out;
+        } finally {
+            for (ServerSocket s : probes) {
+                s.close();
+            }
         }
-        return out;
     }
 
     static NetworkExpertTransport rank(int rank, List<PeerAddress> peers) {
