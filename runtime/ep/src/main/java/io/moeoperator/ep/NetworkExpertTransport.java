@@ -12,13 +12,10 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -26,8 +23,6 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.handler.codec.TooLongFrameException;
-import io.netty.handler.timeout.IdleState;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
@@ -39,7 +34,6 @@ import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -48,7 +42,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * The {@link ExpertTransport} between processes: TCP on Netty, one connection from each rank to
  * each other rank (so a pair of ranks has two, each carrying the calls of the rank that opened it),
  * {@link Wire binary frames}, and a {@link Handshake mutual HMAC proof} of the group's shared secret
- * before anything else is accepted.
+ * before anything else is accepted. The proof covers each side's {@link GroupFingerprint} (model,
+ * shard plan, version): a peer whose fingerprint differs is refused at both ends, each refusal counted
+ * per {@link RefusalReason} and each cause logged once, and the link stays down, so neither rank is
+ * ready and no token crosses between ranks serving different things. Each connection's two ends
+ * are {@link ClientSide} (on the rank that opened it) and {@link ServerSide}.
  *
  * <p>Threads: a small Netty event loop does all socket work and never computes; peers' calls are
  * computed on a bounded pool of serving threads, in arrival order, so a rank serves its peers while
@@ -63,16 +61,17 @@ public final class NetworkExpertTransport implements ExpertTransport {
     private static final System.Logger LOG = System.getLogger(NetworkExpertTransport.class.getName());
     private static final long MIN_BACKOFF_MS = 100;
     private static final long MAX_BACKOFF_MS = 2000;
-    private static final int HANDSHAKE_TIMEOUT_MS = 5000;
 
     private final GroupConfig config;
     private final TransportObserver observer;
     private final Handshake handshake;
+    private final Refusals refusals;
     private final EventLoopGroup loop;
     private final PeerLink[] links; // index = rank; null for this rank
     private final ThreadPoolExecutor serving;
     private final Set<Channel> inbound = ConcurrentHashMap.newKeySet();
     private volatile ExpertCompute local;
+    private volatile GroupFingerprint fingerprint;
     private volatile Channel server;
     private volatile boolean closed;
 
@@ -80,6 +79,7 @@ public final class NetworkExpertTransport implements ExpertTransport {
         this.config = config;
         this.observer = observer;
         this.handshake = new Handshake(config.secret());
+        this.refusals = new Refusals(config);
         this.loop = new NioEventLoopGroup(2, new DefaultThreadFactory("moe-ep-io", true));
         this.links = new PeerLink[config.size()];
         for (int r = 0; r < config.size(); r++) {
@@ -108,15 +108,27 @@ public final class NetworkExpertTransport implements ExpertTransport {
     }
 
     /**
-     * Listens for peers, then connects to every peer (retrying until they are up).
+     * Not enough for this transport: peers must agree on what they serve before they exchange tokens.
      *
-     * @throws IllegalStateException when the port cannot be bound
+     * @throws IllegalStateException always: use {@link #start(ExpertCompute, GroupFingerprint)}
      */
     @Override
     public void start(ExpertCompute local) {
+        throw new IllegalStateException("the network expert transport binds the group's fingerprint into its handshake: "
+                + "start it with start(local, GroupFingerprint.of(modelDigest, plan))");
+    }
+
+    /**
+     * Listens for peers, then connects to every peer (retrying until they are up); only peers with an
+     * equal {@code fingerprint} are accepted.
+     *
+     * @throws IllegalStateException when the port cannot be bound
+     */
+    public void start(ExpertCompute local, GroupFingerprint fingerprint) {
         if (this.local != null) {
             throw new IllegalStateException("the transport is already started");
         }
+        this.fingerprint = fingerprint;
         this.local = local;
         ChannelFuture bound = new ServerBootstrap().group(loop).channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_REUSEADDR, true)
@@ -125,7 +137,8 @@ public final class NetworkExpertTransport implements ExpertTransport {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         Frames frames = new Frames();
-                        framing(ch.pipeline(), frames).addLast(new ServerSide(frames));
+                        framing(ch.pipeline(), frames).addLast(new ServerSide(config, handshake, refusals, fingerprint, local,
+                                serving, inbound, frames));
                     }
                 })
                 .bind(config.listenHost(), config.port()).awaitUninterruptibly();
@@ -135,8 +148,9 @@ public final class NetworkExpertTransport implements ExpertTransport {
                     + ": " + bound.cause().getMessage(), bound.cause());
         }
         server = bound.channel();
-        LOG.log(System.Logger.Level.INFO, "expert transport: rank {0} of {1} listening on {2}; peers {3}",
-                config.rank(), config.size(), server.localAddress(), config.peers());
+        LOG.log(System.Logger.Level.INFO, "expert transport: rank {0} of {1} listening on {2}; peers {3}; fingerprint: model {4},"
+                + " shard plan {5}, version {6}", config.rank(), config.size(), server.localAddress(), config.peers(),
+                fingerprint.model(), fingerprint.shardPlan(), fingerprint.version());
         for (PeerLink link : links) {
             if (link != null) {
                 link.connect();
@@ -196,6 +210,14 @@ public final class NetworkExpertTransport implements ExpertTransport {
         return out;
     }
 
+    /**
+     * Connections with {@code peer} refused for {@code reason} since start, counted at this rank's end
+     * of each (its own link to the peer, and the peer's link to it).
+     */
+    public long refusals(int peer, RefusalReason reason) {
+        return refusals.count(peer, reason);
+    }
+
     @Override
     public void close() {
         closed = true;
@@ -213,15 +235,11 @@ public final class NetworkExpertTransport implements ExpertTransport {
         loop.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
     }
 
-    private static void refuse(ChannelHandlerContext ctx, String reason) {
-        ctx.writeAndFlush(Wire.text(ctx.alloc(), Wire.REFUSED, 0, reason)).addListener(ChannelFutureListener.CLOSE);
-    }
-
     /** A call this rank sent and awaits. */
     private record Pending(CompletableFuture<ExpertResult> result, long startNanos, long bytesSent) {}
 
     /** This rank's connection to one peer: the calls it sends there, and reconnecting. */
-    private final class PeerLink {
+    final class PeerLink {
         final int peer;
         final PeerAddress address;
         final Map<Long, Pending> pending = new ConcurrentHashMap<>();
@@ -248,13 +266,14 @@ public final class NetworkExpertTransport implements ExpertTransport {
                         @Override
                         protected void initChannel(SocketChannel ch) {
                             Frames frames = new Frames();
-                            framing(ch.pipeline(), frames).addLast(new ClientSide(PeerLink.this, frames));
+                            framing(ch.pipeline(), frames).addLast(new ClientSide(config, handshake, refusals, fingerprint,
+                                    PeerLink.this, frames));
                         }
                     })
                     .connect(address.host(), address.port())
                     .addListener((ChannelFuture f) -> {
                         if (!f.isSuccess()) {
-                            down("unreachable: " + f.cause().getMessage());
+                            down("unreachable: " + f.cause().getMessage(), false);
                         }
                     });
         }
@@ -297,10 +316,15 @@ public final class NetworkExpertTransport implements ExpertTransport {
             detail = "connected";
             backoffMs = MIN_BACKOFF_MS;
             log(System.Logger.Level.INFO, "expert transport: connected to rank " + peer + " at " + address);
+            refusals.connected(peer);
         }
 
-        /** The connection is gone (or never came): fail its calls and try again later. */
-        synchronized void down(String why) {
+        /**
+         * The connection is gone (or never came): fail its calls and try again later.
+         *
+         * @param refused whether it was a refusal, which {@link Refusals} has logged already
+         */
+        synchronized void down(String why, boolean refused) {
             channel = null;
             detail = why;
             for (Pending p : List.copyOf(pending.values())) {
@@ -309,8 +333,10 @@ public final class NetworkExpertTransport implements ExpertTransport {
             if (closed) {
                 return;
             }
-            log(System.Logger.Level.WARNING, "expert transport: rank " + peer + " at " + address + " is down: " + why
-                    + " (retrying)");
+            if (!refused) {
+                log(System.Logger.Level.WARNING, "expert transport: rank " + peer + " at " + address + " is down: " + why
+                        + " (retrying)");
+            }
             loop.schedule(this::connect, backoffMs, TimeUnit.MILLISECONDS);
             backoffMs = Math.min(MAX_BACKOFF_MS, backoffMs * 2);
         }
@@ -336,241 +362,6 @@ public final class NetworkExpertTransport implements ExpertTransport {
 
         ExpertPeerUnavailableException unavailable(String what) {
             return new ExpertPeerUnavailableException(peer, "expert rank " + peer + " (" + address + ") " + what);
-        }
-    }
-
-    /** The calling side of a connection: handshake, then results back to their calls. */
-    private final class ClientSide extends SimpleChannelInboundHandler<ByteBuf> {
-        private final PeerLink link;
-        private final Frames frames;
-        private final byte[] clientNonce = Handshake.nonce();
-        private boolean ready;
-        private String why = "connection closed";
-
-        ClientSide(PeerLink link, Frames frames) {
-            this.link = link;
-            this.frames = frames;
-        }
-
-        @Override
-        public void channelActive(ChannelHandlerContext ctx) {
-            ByteBuf hello = ctx.alloc().buffer(1 + 17 + Wire.NONCE_BYTES).writeByte(Wire.HELLO).writeIntLE(Wire.MAGIC)
-                    .writeByte(Wire.VERSION).writeIntLE(config.size()).writeIntLE(config.rank()).writeIntLE(link.peer)
-                    .writeBytes(clientNonce);
-            ctx.writeAndFlush(hello);
-        }
-
-        @Override
-        protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
-            long frameBytes = frame.readableBytes();
-            byte type = frame.readByte();
-            if (type == Wire.REFUSED) {
-                why = "refused by rank " + link.peer + ": " + Wire.readText(frame);
-                ctx.close();
-                return;
-            }
-            if (!ready) {
-                handshake(ctx, type, frame);
-                return;
-            }
-            switch (type) {
-                case Wire.RESULT -> {
-                    long id = frame.readLongLE();
-                    long computeNanos = frame.readLongLE();
-                    link.received(id, computeNanos, Wire.readFloats(frame), frameBytes);
-                }
-                case Wire.FAILED -> {
-                    long id = frame.readLongLE();
-                    link.failed(id, Wire.readText(frame));
-                }
-                case Wire.PONG -> { }
-                default -> {
-                    why = "protocol error: unexpected frame type " + type;
-                    ctx.close();
-                }
-            }
-        }
-
-        private void handshake(ChannelHandlerContext ctx, byte type, ByteBuf frame) {
-            if (type == Wire.CHALLENGE && frame.readableBytes() == 2 * Wire.NONCE_BYTES) {
-                byte[] serverNonce = new byte[Wire.NONCE_BYTES];
-                byte[] serverProof = new byte[32];
-                frame.readBytes(serverNonce).readBytes(serverProof);
-                byte[] expected = handshake.proof("server", clientNonce, serverNonce, config.rank(), link.peer, config.size());
-                if (!Handshake.matches(expected, serverProof)) {
-                    why = "authentication failed: rank " + link.peer + " could not prove the shared secret"
-                            + " (is --ep-secret-file the same on every rank?)";
-                    refuse(ctx, "authentication failed");
-                    return;
-                }
-                byte[] proof = handshake.proof("client", clientNonce, serverNonce, config.rank(), link.peer, config.size());
-                ctx.writeAndFlush(ctx.alloc().buffer(33).writeByte(Wire.PROOF).writeBytes(proof));
-            } else if (type == Wire.ACCEPTED) {
-                ready = true;
-                frames.open();
-                link.up(ctx.channel());
-            } else {
-                why = "protocol error: unexpected frame type " + type + " during the handshake";
-                ctx.close();
-            }
-        }
-
-        @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            if (evt instanceof IdleStateEvent idle) {
-                if (idle.state() == IdleState.READER_IDLE) {
-                    why = "no answer for " + 3 * config.heartbeat().toMillis() + " ms";
-                    ctx.close();
-                } else if (idle.state() == IdleState.WRITER_IDLE && ready) {
-                    ctx.writeAndFlush(Wire.empty(ctx.alloc(), Wire.PING));
-                }
-            }
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            why = cause.getMessage() == null ? cause.toString() : cause.getMessage();
-            ctx.close();
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            link.down(why);
-        }
-    }
-
-    /** The serving side of a connection a peer opened: its handshake, then its calls. */
-    private final class ServerSide extends SimpleChannelInboundHandler<ByteBuf> {
-        private final Frames frames;
-        private final byte[] serverNonce = Handshake.nonce();
-        private byte[] clientNonce;
-        private int clientRank = -1;
-        private boolean ready;
-
-        ServerSide(Frames frames) {
-            this.frames = frames;
-        }
-
-        @Override
-        public void channelActive(ChannelHandlerContext ctx) {
-            inbound.add(ctx.channel());
-            ctx.executor().schedule(() -> {
-                if (!ready && ctx.channel().isActive()) {
-                    LOG.log(System.Logger.Level.WARNING, "expert transport: dropped a connection from "
-                            + ctx.channel().remoteAddress() + " that did not complete the handshake in "
-                            + HANDSHAKE_TIMEOUT_MS + " ms");
-                    ctx.close();
-                }
-            }, HANDSHAKE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
-        }
-
-        @Override
-        protected void channelRead0(ChannelHandlerContext ctx, ByteBuf frame) {
-            byte type = frame.readByte();
-            if (!ready) {
-                handshake(ctx, type, frame);
-                return;
-            }
-            switch (type) {
-                case Wire.CALL -> serve(ctx, frame.readLongLE(), Wire.readCall(frame));
-                case Wire.PING -> ctx.writeAndFlush(Wire.empty(ctx.alloc(), Wire.PONG));
-                default -> refuse(ctx, "protocol error: unexpected frame type " + type);
-            }
-        }
-
-        private void handshake(ChannelHandlerContext ctx, byte type, ByteBuf frame) {
-            Object from = ctx.channel().remoteAddress();
-            if (type == Wire.HELLO && clientNonce == null && frame.readableBytes() == 17 + Wire.NONCE_BYTES) {
-                int magic = frame.readIntLE();
-                byte version = frame.readByte();
-                int size = frame.readIntLE();
-                int fromRank = frame.readIntLE();
-                int toRank = frame.readIntLE();
-                String wrong = magic != Wire.MAGIC ? "not a moe expert-transport peer"
-                        : version != Wire.VERSION ? "protocol version " + version + ", this rank speaks " + Wire.VERSION
-                        : size != config.size() ? "it is in a group of " + size + ", this rank in one of " + config.size()
-                        : toRank != config.rank() ? "it expects rank " + toRank + " here, this is rank " + config.rank()
-                        : fromRank < 0 || fromRank >= size || fromRank == config.rank() ? "it claims rank " + fromRank
-                        : null;
-                if (wrong != null) {
-                    LOG.log(System.Logger.Level.WARNING, "expert transport: refused a connection from " + from + ": " + wrong);
-                    refuse(ctx, wrong);
-                    return;
-                }
-                clientNonce = new byte[Wire.NONCE_BYTES];
-                frame.readBytes(clientNonce);
-                clientRank = fromRank;
-                byte[] proof = handshake.proof("server", clientNonce, serverNonce, clientRank, config.rank(), config.size());
-                ctx.writeAndFlush(ctx.alloc().buffer(1 + 64).writeByte(Wire.CHALLENGE).writeBytes(serverNonce).writeBytes(proof));
-            } else if (type == Wire.PROOF && clientNonce != null && frame.readableBytes() == 32) {
-                byte[] proof = new byte[32];
-                frame.readBytes(proof);
-                byte[] expected = handshake.proof("client", clientNonce, serverNonce, clientRank, config.rank(), config.size());
-                if (!Handshake.matches(expected, proof)) {
-                    LOG.log(System.Logger.Level.WARNING, "expert transport: refused a connection from " + from
-                            + " claiming rank " + clientRank + ": authentication failed (a different shared secret)");
-                    refuse(ctx, "authentication failed: the shared secret differs");
-                    return;
-                }
-                ready = true;
-                frames.open();
-                ctx.writeAndFlush(Wire.empty(ctx.alloc(), Wire.ACCEPTED));
-                LOG.log(System.Logger.Level.INFO, "expert transport: rank " + clientRank + " connected from " + from);
-            } else if (type == Wire.REFUSED) {
-                // The peer checked this rank's proof first and rejected it: a different secret.
-                LOG.log(System.Logger.Level.WARNING, "expert transport: connection from " + from + " claiming rank "
-                        + clientRank + ": authentication failed (it refused this rank's proof: " + Wire.readText(frame)
-                        + "; a different shared secret)");
-                ctx.close();
-            } else {
-                LOG.log(System.Logger.Level.WARNING, "expert transport: refused a connection from " + from
-                        + ": it did not follow the handshake (frame type " + type + ")");
-                refuse(ctx, "authenticate first");
-            }
-        }
-
-        /** Computes on the serving pool; the event loop only moves bytes. */
-        private void serve(ChannelHandlerContext ctx, long id, ExpertCall call) {
-            Channel ch = ctx.channel();
-            try {
-                serving.execute(() -> {
-                    if (!ch.isActive()) {
-                        return; // the caller is gone: nobody wants the result
-                    }
-                    try {
-                        long t0 = System.nanoTime();
-                        float[] y = local.compute(call.layer(), call.experts(), call.counts(), call.x());
-                        ch.writeAndFlush(Wire.result(ch.alloc(), id, System.nanoTime() - t0, y));
-                    } catch (RuntimeException e) {
-                        ch.writeAndFlush(Wire.text(ch.alloc(), Wire.FAILED, id, String.valueOf(e.getMessage())));
-                    }
-                });
-            } catch (RejectedExecutionException e) {
-                ch.writeAndFlush(Wire.text(ch.alloc(), Wire.FAILED, id, "rank " + config.rank() + " is overloaded ("
-                        + serving.getQueue().size() + " calls queued) or shutting down"));
-            }
-        }
-
-        @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-            if (evt instanceof IdleStateEvent idle && idle.state() == IdleState.READER_IDLE) {
-                ctx.close(); // the peer stopped pinging: it is gone
-            }
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            LOG.log(System.Logger.Level.WARNING, "expert transport: connection from " + ctx.channel().remoteAddress()
-                    + " failed: " + cause);
-            ctx.close();
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            inbound.remove(ctx.channel());
-            if (ready) {
-                LOG.log(System.Logger.Level.INFO, "expert transport: rank " + clientRank + " disconnected");
-            }
         }
     }
 }

@@ -3,6 +3,8 @@ package io.moeoperator.ep;
 import io.moeoperator.engine.ep.ExpertCall;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
@@ -12,8 +14,10 @@ import java.nio.charset.StandardCharsets;
  * computes with, so remote experts see what local ones would). No JSON, no schema compiler.
  *
  * <pre>
- * HELLO      magic "MOEP" i32, version u8, groupSize i32, fromRank i32, toRank i32, nonce[32]   client -> server
- * CHALLENGE  nonce[32], proof[32] (HMAC of both nonces and ranks: the server knows the secret)   server -> client
+ * HELLO      magic "MOEP" i32, version u8, groupSize i32, fromRank i32, toRank i32, nonce[32],  client -> server
+ *            fingerprint (model, shard plan, version: each u16 length + UTF-8)
+ * CHALLENGE  nonce[32], proof[32], fingerprint (HMAC of both nonces, ranks and fingerprints:   server -> client
+ *            the server knows the secret and cannot be made to claim another's fingerprint)
  * PROOF      proof[32] (the client knows the secret)                                            client -> server
  * ACCEPTED   (empty)                                                                            server -> client
  * REFUSED    reason (UTF-8)                                                                     either way, then close
@@ -22,15 +26,29 @@ import java.nio.charset.StandardCharsets;
  * FAILED     callId i64, message (UTF-8)
  * PING/PONG  (empty)                                                                            heartbeat
  * </pre>
+ *
+ * <p>Version 2 added the fingerprints (issue 12). HELLO's fields up to the nonce stay where version 1
+ * had them, so a rank of either version can tell the other's version and say so.
  */
 final class Wire {
     static final int MAGIC = 0x4d4f4550; // "MOEP"
-    static final byte VERSION = 1;
+    static final byte VERSION = 2;
     static final int NONCE_BYTES = 32;
+    /** HELLO's fields of every version: magic, version, group size, both ranks, the nonce. */
+    static final int HELLO_PREFIX = 17 + NONCE_BYTES;
     /** Largest frame accepted: a 512-token prefill chunk of 8 experts at hidden 7168 is 117 MB. */
     static final int MAX_FRAME = 512 << 20;
-    /** Largest frame accepted before the other side has authenticated (HELLO is 50 bytes). */
+    /**
+     * Largest frame accepted before the other side has authenticated: HELLO is 50 bytes and its
+     * fingerprint at most 3 x (2 + 255), so at most 821 bytes; CHALLENGE at most 836.
+     */
     static final int MAX_HANDSHAKE_FRAME = 1024;
+
+    /** How a REFUSED answering a HELLO starts, so the caller can tell a version or group-size mismatch. */
+    static final String REFUSED_VERSION = "protocol version";
+    static final String REFUSED_GROUP_SIZE = "it is in a group of";
+    /** Also what version 1 answers a version-2 HELLO, whose length it does not expect. */
+    static final String REFUSED_UNAUTHENTICATED = "authenticate first";
 
     static final byte HELLO = 1;
     static final byte CHALLENGE = 2;
@@ -45,6 +63,68 @@ final class Wire {
 
     private Wire() {}
 
+    /** A HELLO's fields; {@code fingerprint} is null when {@code version} is not this rank's. */
+    record Hello(int magic, int version, int groupSize, int fromRank, int toRank, byte[] nonce,
+                 GroupFingerprint fingerprint) {}
+
+    record Challenge(byte[] nonce, byte[] proof, GroupFingerprint fingerprint) {}
+
+    static ByteBuf hello(ByteBufAllocator alloc, int groupSize, int fromRank, int toRank, byte[] nonce, GroupFingerprint fp) {
+        ByteBuf b = alloc.buffer(1 + HELLO_PREFIX + 3 * (2 + GroupFingerprint.MAX_COMPONENT_BYTES)).writeByte(HELLO)
+                .writeIntLE(MAGIC).writeByte(VERSION).writeIntLE(groupSize).writeIntLE(fromRank).writeIntLE(toRank)
+                .writeBytes(nonce);
+        fp.write(b);
+        return b;
+    }
+
+    /**
+     * After the type byte. The fingerprint is read only when the version is this rank's.
+     *
+     * @throws IllegalArgumentException when the frame is shorter than any version's HELLO, or malformed
+     */
+    static Hello readHello(ByteBuf b) {
+        if (b.readableBytes() < HELLO_PREFIX) {
+            throw new IllegalArgumentException("a HELLO of " + b.readableBytes() + " bytes");
+        }
+        int magic = b.readIntLE();
+        int version = b.readUnsignedByte();
+        int size = b.readIntLE();
+        int fromRank = b.readIntLE();
+        int toRank = b.readIntLE();
+        byte[] nonce = new byte[NONCE_BYTES];
+        b.readBytes(nonce);
+        GroupFingerprint fp = null;
+        if (magic == MAGIC && version == VERSION) {
+            fp = GroupFingerprint.read(b);
+            if (b.isReadable()) {
+                throw new IllegalArgumentException("a HELLO with " + b.readableBytes() + " bytes after its fingerprint");
+            }
+        }
+        return new Hello(magic, version, size, fromRank, toRank, nonce, fp);
+    }
+
+    static ByteBuf challenge(ByteBufAllocator alloc, byte[] nonce, byte[] proof, GroupFingerprint fp) {
+        ByteBuf b = alloc.buffer(1 + 2 * NONCE_BYTES + 3 * (2 + GroupFingerprint.MAX_COMPONENT_BYTES)).writeByte(CHALLENGE)
+                .writeBytes(nonce).writeBytes(proof);
+        fp.write(b);
+        return b;
+    }
+
+    /** After the type byte. @throws IllegalArgumentException when malformed */
+    static Challenge readChallenge(ByteBuf b) {
+        if (b.readableBytes() < 2 * NONCE_BYTES) {
+            throw new IllegalArgumentException("a CHALLENGE of " + b.readableBytes() + " bytes");
+        }
+        byte[] nonce = new byte[NONCE_BYTES];
+        byte[] proof = new byte[32];
+        b.readBytes(nonce).readBytes(proof);
+        GroupFingerprint fp = GroupFingerprint.read(b);
+        if (b.isReadable()) {
+            throw new IllegalArgumentException("a CHALLENGE with " + b.readableBytes() + " bytes after its fingerprint");
+        }
+        return new Challenge(nonce, proof, fp);
+    }
+
     static ByteBuf empty(ByteBufAllocator alloc, byte type) {
         return alloc.buffer(1).writeByte(type);
     }
@@ -56,6 +136,11 @@ final class Wire {
             b.writeLongLE(callId);
         }
         return b.writeBytes(utf8);
+    }
+
+    /** Sends REFUSED with {@code reason}, then closes the connection. */
+    static void refuse(ChannelHandlerContext ctx, String reason) {
+        ctx.writeAndFlush(text(ctx.alloc(), REFUSED, 0, reason)).addListener(ChannelFutureListener.CLOSE);
     }
 
     static String readText(ByteBuf b) {

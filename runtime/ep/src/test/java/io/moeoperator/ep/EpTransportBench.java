@@ -38,8 +38,8 @@ public final class EpTransportBench {
         try (NetworkExpertTransport a = new NetworkExpertTransport(config(0, peers), TransportObserver.NONE);
              NetworkExpertTransport b = new NetworkExpertTransport(config(1, peers), TransportObserver.NONE);
              RawEcho raw = new RawEcho()) {
-            a.start(echo);
-            b.start(echo);
+            a.start(echo, NetworkExpertTransportTest.FINGERPRINT);
+            b.start(echo, NetworkExpertTransportTest.FINGERPRINT);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (!a.allPeersUp() && System.nanoTime() < deadline) {
                 Thread.sleep(10);

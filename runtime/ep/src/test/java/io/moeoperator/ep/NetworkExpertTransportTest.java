@@ -27,6 +27,9 @@ import org.junit.jupiter.api.Test;
 /** The network transport on loopback against the transport contract, plus what only it has: the secret. */
 class NetworkExpertTransportTest extends ExpertTransportContract {
     static final byte[] SECRET = "a shared secret of the test group".getBytes(StandardCharsets.UTF_8);
+    /** What every rank of a test group serves (the transport compares it, it does not interpret it). */
+    static final GroupFingerprint FINGERPRINT = new GroupFingerprint("sha256:" + "ab".repeat(32),
+            "8 experts over 2 ranks: 0-3,4-7", GroupFingerprint.runtimeVersion());
 
     static List<PeerAddress> freePorts(int n) throws IOException {
         List<PeerAddress> out = new ArrayList<>();
@@ -48,7 +51,7 @@ class NetworkExpertTransportTest extends ExpertTransportContract {
         NetworkExpertTransport[] ranks = new NetworkExpertTransport[computes.length];
         for (int r = 0; r < computes.length; r++) {
             ranks[r] = new NetworkExpertTransport(config(r, peers, SECRET), TransportObserver.NONE);
-            ranks[r].start(computes[r]);
+            ranks[r].start(computes[r], FINGERPRINT);
         }
         return new Group() {
             @Override
@@ -64,7 +67,7 @@ class NetworkExpertTransportTest extends ExpertTransportContract {
             @Override
             public void restart(int rank, ExpertCompute compute) {
                 ranks[rank] = new NetworkExpertTransport(config(rank, peers, SECRET), TransportObserver.NONE);
-                ranks[rank].start(compute);
+                ranks[rank].start(compute, FINGERPRINT);
             }
 
             @Override
@@ -83,11 +86,15 @@ class NetworkExpertTransportTest extends ExpertTransportContract {
         try (NetworkExpertTransport good = new NetworkExpertTransport(config(0, peers, SECRET), TransportObserver.NONE);
              NetworkExpertTransport bad = new NetworkExpertTransport(
                      config(1, peers, "another secret entirely!".getBytes(StandardCharsets.UTF_8)), TransportObserver.NONE)) {
-            good.start(echo);
-            bad.start(echo);
+            good.start(echo, FINGERPRINT);
+            bad.start(echo, FINGERPRINT);
             await(Duration.ofSeconds(10), () -> good.peers().get(1).detail().contains("authentication failed")
-                    && bad.peers().get(0).detail().contains("authentication failed"),
+                    && bad.peers().get(0).detail().contains("authentication failed")
+                    && good.refusals(1, RefusalReason.SECRET) > 0 && bad.refusals(0, RefusalReason.SECRET) > 0,
                     () -> good.peers() + " / " + bad.peers());
+            assertTrue(good.peers().get(1).detail().startsWith("refused [reason=secret]: authentication failed: rank 1 "
+                    + "does not hold this rank's shared secret; give every rank the same --ep-secret-file"),
+                    good.peers().get(1).detail());
             assertFalse(good.allPeersUp());
             assertFalse(bad.allPeersUp());
             var e = org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class,
@@ -101,7 +108,7 @@ class NetworkExpertTransportTest extends ExpertTransportContract {
     void anUnauthenticatedConnectionIsRefused() throws Exception {
         List<PeerAddress> peers = freePorts(2);
         try (NetworkExpertTransport rank0 = new NetworkExpertTransport(config(0, peers, SECRET), TransportObserver.NONE)) {
-            rank0.start((l, e, c, x) -> x);
+            rank0.start((l, e, c, x) -> x, FINGERPRINT);
             try (Socket s = new Socket("127.0.0.1", peers.get(0).port())) {
                 s.setSoTimeout(5000);
                 OutputStream out = s.getOutputStream();
@@ -124,7 +131,7 @@ class NetworkExpertTransportTest extends ExpertTransportContract {
     void aLargeFrameBeforeAuthenticationDropsTheConnection() throws Exception {
         List<PeerAddress> peers = freePorts(2);
         try (NetworkExpertTransport rank0 = new NetworkExpertTransport(config(0, peers, SECRET), TransportObserver.NONE)) {
-            rank0.start((l, e, c, x) -> x);
+            rank0.start((l, e, c, x) -> x, FINGERPRINT);
             try (Socket s = new Socket("127.0.0.1", peers.get(0).port())) {
                 s.setSoTimeout(600); // before the heartbeat (900 ms here) or the handshake timeout would close it
                 OutputStream out = s.getOutputStream();
@@ -150,8 +157,8 @@ class NetworkExpertTransportTest extends ExpertTransportContract {
         };
         try (NetworkExpertTransport a = new NetworkExpertTransport(config(0, peers, SECRET), observer);
              NetworkExpertTransport b = new NetworkExpertTransport(config(1, peers, SECRET), TransportObserver.NONE)) {
-            a.start((l, e, c, x) -> x);
-            b.start((l, e, c, x) -> new float[x.length / 2 * 2]);
+            a.start((l, e, c, x) -> x, FINGERPRINT);
+            b.start((l, e, c, x) -> new float[x.length / 2 * 2], FINGERPRINT);
             await(Duration.ofSeconds(10), () -> a.allPeersUp(), () -> a.peers().toString());
             float[] x = new float[3 * 64];
             assertArrayEquals(new float[x.length], a.call(1, new ExpertCall(2, new int[] {1, 2}, new int[] {1, 2}, x, 64))
@@ -169,7 +176,7 @@ class NetworkExpertTransportTest extends ExpertTransportContract {
         // A fake rank 1 that accepts the TCP connection and then never answers anything.
         try (ServerSocket silent = new ServerSocket(peers.get(1).port());
              NetworkExpertTransport a = new NetworkExpertTransport(config(0, peers, SECRET), TransportObserver.NONE)) {
-            a.start((l, e, c, x) -> x);
+            a.start((l, e, c, x) -> x, FINGERPRINT);
             Socket accepted = silent.accept();
             try {
                 long t0 = System.nanoTime();

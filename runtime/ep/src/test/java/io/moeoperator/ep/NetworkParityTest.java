@@ -7,6 +7,7 @@ import io.moeoperator.engine.ep.ExpertTransportContract;
 import io.moeoperator.engine.ep.TransportObserver;
 import io.moeoperator.engine.exec.LoadedModel;
 import io.moeoperator.engine.gguf.GgmlType;
+import io.moeoperator.engine.gguf.ModelDigest;
 import io.moeoperator.engine.model.DeepSeek2Model;
 import io.moeoperator.engine.model.GatingFunction;
 import io.moeoperator.engine.model.LatentKvCache;
@@ -35,6 +36,7 @@ class NetworkParityTest {
                 .weightType(type).logitScale(4f).seed(size).build();
         Path model = dir.resolve(gating + "-" + type + ".gguf");
         SyntheticModelWriter.write(spec, model);
+        String digest = ModelDigest.of(model);
         List<PeerAddress> peers = NetworkExpertTransportTest.freePorts(size);
         List<NetworkExpertTransport> transports = new ArrayList<>();
         List<LoadedModel> ranks = new ArrayList<>();
@@ -44,7 +46,7 @@ class NetworkParityTest {
                         NetworkExpertTransportTest.config(r, peers, NetworkExpertTransportTest.SECRET), TransportObserver.NONE);
                 transports.add(t);
                 ranks.add(LoadedModel.open(model, 1, new ExpertParallelism(r, size, null, t, Duration.ofSeconds(10))));
-                t.start(ranks.get(r).model()::computeExperts);
+                t.start(ranks.get(r).model()::computeExperts, GroupFingerprint.of(digest, ranks.get(r).model().shardPlan()));
             }
             ExpertTransportContract.await(Duration.ofSeconds(15),
                     () -> transports.stream().allMatch(NetworkExpertTransport::allPeersUp), () -> "peers not up");

@@ -32,8 +32,10 @@ public class ModelHealthChecks {
     }
 
     /**
-     * An expert-parallel rank is ready only while every peer is connected and authenticated: without
-     * them it cannot compute its requests. Each peer's state is in the check's data.
+     * An expert-parallel rank is ready only while every peer is connected, authenticated and serves
+     * what this rank serves: without them it cannot compute its requests. Each peer's state is in the
+     * check's data, e.g. {@code "rank 1": "h1:29500: refused [reason=model]: model sha256:... (this
+     * rank) vs sha256:... (rank 1); ..."}.
      */
     @Produces
     @Readiness

@@ -1,11 +1,14 @@
 package io.moeoperator.server.metrics;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.moeoperator.engine.ep.ExpertTransport;
 import io.moeoperator.engine.ep.TransportObserver;
+import io.moeoperator.ep.NetworkExpertTransport;
+import io.moeoperator.ep.RefusalReason;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -17,7 +20,10 @@ import java.util.concurrent.TimeUnit;
  * sending to having the outputs, and {@code moe_ep_peer_compute_seconds{peer}} the part the peer
  * spent computing (the difference is the transport's). {@code moe_ep_bytes_sent_total{peer}} and
  * {@code moe_ep_bytes_received_total{peer}} count frame bytes; {@code moe_ep_peer_up{peer}} is 1
- * while the peer is connected and authenticated.
+ * while the peer is connected and authenticated. {@code moe_ep_peer_refusals_total{peer,reason}}
+ * counts connections with the peer that this rank refused or was refused on, {@code reason} one of
+ * {@code model}, {@code shard_plan}, {@code version} (the group's fingerprint differs) and {@code
+ * secret}: while a peer is refused its links retry every 2 s, so the counter keeps rising.
  */
 @ApplicationScoped
 public class ExpertParallelMetrics implements TransportObserver {
@@ -36,8 +42,8 @@ public class ExpertParallelMetrics implements TransportObserver {
         this.registry = registry;
     }
 
-    /** Registers every peer's series (at 0) before the first call. */
-    public void register(ExpertTransport transport) {
+    /** Registers every peer's series (at 0) before the first call or refusal. */
+    public void register(NetworkExpertTransport transport) {
         this.transport = transport;
         int size = transport.size();
         Timer[] rt = new Timer[size];
@@ -58,6 +64,11 @@ public class ExpertParallelMetrics implements TransportObserver {
             int r = peer;
             Gauge.builder("moe.ep.peer.up", transport, t -> t.peers().get(r).up() ? 1 : 0)
                     .description("1 while the peer is connected and authenticated").tag("peer", p).register(registry);
+            for (RefusalReason reason : RefusalReason.values()) {
+                FunctionCounter.builder("moe.ep.peer.refusals", transport, t -> t.refusals(r, reason))
+                        .description("Connections with a peer refused: another model, shard plan or version, or not the "
+                                + "group's secret").tags("peer", p, "reason", reason.label()).register(registry);
+            }
         }
         roundTrip = rt;
         peerCompute = pc;

@@ -10,9 +10,11 @@ import io.moeoperator.engine.ep.ShardPlan;
 import io.moeoperator.engine.exec.Engine;
 import io.moeoperator.engine.exec.LoadedModel;
 import io.moeoperator.engine.gguf.GgufException;
+import io.moeoperator.engine.gguf.ModelDigest;
 import io.moeoperator.engine.model.ModelConfig;
 import io.moeoperator.engine.tokenizer.BpeTokenizer;
 import io.moeoperator.server.chat.ChatTemplate;
+import io.moeoperator.ep.GroupFingerprint;
 import io.moeoperator.ep.NetworkExpertTransport;
 import io.moeoperator.server.config.HuggingFaceConfig;
 import io.moeoperator.server.config.ServerConfig;
@@ -26,7 +28,6 @@ import jakarta.enterprise.event.Observes;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -48,7 +49,7 @@ public class ServedModel {
     private final ExpertParallelMetrics epMetrics;
     private volatile Loaded loaded;
     /** This rank's link to its expert-parallel peers; null when one process holds every expert. */
-    private volatile ExpertTransport transport;
+    private volatile NetworkExpertTransport transport;
 
     /** Everything that exists only once loading succeeded. */
     private record Loaded(String id, Engine engine, ChatTemplate chatTemplate, long createdEpochSeconds, int contextLength) {}
@@ -95,8 +96,9 @@ public class ServedModel {
             throw cannotLoad(path, e);
         }
         if (transport != null) {
+            GroupFingerprint fingerprint = fingerprint(path, model);
             try {
-                transport.start(model.model()::computeExperts);
+                transport.start(model.model()::computeExperts, fingerprint);
             } catch (IllegalStateException e) {
                 model.close();
                 closeTransport();
@@ -134,6 +136,24 @@ public class ServedModel {
             closeTransport();
             engine.close();
             throw e instanceof ModelLoadException m ? m : new ModelLoadException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * What every rank of the group must serve identically (issue 12): peers whose model digest,
+     * shard plan or version differ refuse each other, so a rollout cannot pair an old rank with a new.
+     */
+    private GroupFingerprint fingerprint(Path path, LoadedModel model) {
+        long t0 = System.nanoTime();
+        try {
+            GroupFingerprint fingerprint = GroupFingerprint.of(ModelDigest.of(path), model.model().shardPlan());
+            LOG.infof("Model digest %s (metadata, tensor table and %d KiB samples of every tensor; %d ms)", fingerprint.model(),
+                    ModelDigest.SAMPLE_BYTES / 1024, (System.nanoTime() - t0) / 1_000_000);
+            return fingerprint;
+        } catch (RuntimeException e) {
+            model.close();
+            closeTransport();
+            throw cannotLoad(path, e);
         }
     }
 

@@ -215,16 +215,18 @@ class ExpertParallelServeIT {
             ServeProcess impostor = startRank("kill", 1, 2, peerList, wrongSecret);
             started.add(impostor);
             deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (!(impostor.log().contains("authentication failed") && group.get(0).log().contains(
-                    "claiming rank 1: authentication failed") && group.get(0).log().contains(
-                    "rank 1 could not prove the shared secret"))) {
+            while (!(impostor.log().contains("[reason=secret]: authentication failed: rank 0 does not hold this rank's shared "
+                    + "secret; give every rank the same --ep-secret-file") && group.get(0).log().contains(
+                    "[reason=secret]: authentication failed: rank 1 does not hold this rank's shared secret"))) {
                 assertTrue(System.nanoTime() < deadline, "no refusal logged: " + impostor.log());
                 assertTrue(impostor.isAlive(), impostor.log());
                 Thread.sleep(200);
             }
-            Thread.sleep(500);
-            assertTrue(!group.get(0).isReady() && !impostor.isReady(), "a refused peer makes neither rank ready");
-            assertTrue(impostor.http().get("/q/health/ready").body().contains("authentication failed"));
+            Http.Reply impostorReady = impostor.readiness(START);
+            assertEquals(503, impostorReady.status(), impostorReady.body());
+            assertTrue(impostorReady.body().contains("refused [reason=secret]: authentication failed"), impostorReady.body());
+            assertTrue(!group.get(0).isReady(), "a refused peer makes neither rank ready");
+            assertTrue(rank0.metric("moe_ep_peer_refusals_total", "peer=\"1\",reason=\"secret\"") >= 1);
             impostor.close();
 
             // The real rank 1 comes back: the group serves again, with the same output, no restart of rank 0.

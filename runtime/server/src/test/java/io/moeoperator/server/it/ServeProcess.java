@@ -13,11 +13,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /** A {@code bin/moe serve} process of a test, its output in its own log file. */
 final class ServeProcess implements AutoCloseable {
     static final Path LOGS = Path.of("target", "ep-it").toAbsolutePath();
+    private static final Set<Integer> HANDED_OUT = ConcurrentHashMap.newKeySet();
 
     final String name;
     final int port;
@@ -50,9 +53,18 @@ final class ServeProcess implements AutoCloseable {
         return new ServeProcess(name, port, log, p);
     }
 
+    /**
+     * A port nobody listens on now, never one this JVM handed out before: a test picks a group's
+     * peer ports first and each process's HTTP port later, and the kernel readily offers a port
+     * again once its probe socket closes, before the process it was meant for has bound it.
+     */
     static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
+        while (true) {
+            try (ServerSocket s = new ServerSocket(0)) {
+                if (HANDED_OUT.add(s.getLocalPort())) {
+                    return s.getLocalPort();
+                }
+            }
         }
     }
 
@@ -65,6 +77,20 @@ final class ServeProcess implements AutoCloseable {
             return http().get("/q/health/ready").status() == 200;
         } catch (AssertionError connectionRefused) {
             return false;
+        }
+    }
+
+    /** The readiness reply, ready or not, once the HTTP server answers (a rank's transport starts before it). */
+    Http.Reply readiness(Duration limit) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (true) {
+            try {
+                return http().get("/q/health/ready");
+            } catch (AssertionError notListeningYet) {
+                assertTrue(process.isAlive(), name + " exited: " + log());
+                assertTrue(System.nanoTime() < deadline, name + " did not answer within " + limit + ": " + log());
+                Thread.sleep(200);
+            }
         }
     }
 
