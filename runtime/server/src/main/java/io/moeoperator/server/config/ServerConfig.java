@@ -59,8 +59,9 @@ public interface ServerConfig {
     OptionalLong memoryLimit();
 
     /**
-     * N of the memory budget: what the JVM uses outside its heap and the model and KV cache
-     * (metaspace, code cache, thread stacks, GC structures, Netty buffers); measured in docs/memory.md.
+     * The fixed part of N, the memory budget's non-heap overhead: what the JVM uses besides its heap,
+     * the model and the KV cache (metaspace, code cache, thread stacks, Netty buffers, libjvm). N is
+     * this plus heap/32 for the collector's structures; measured in docs/memory.md.
      */
     @WithDefault("192M")
     MemorySize memoryOverhead();

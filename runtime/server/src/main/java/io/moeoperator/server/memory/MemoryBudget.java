@@ -13,11 +13,21 @@ import java.util.OptionalLong;
  *
  * @param container     M, and where it was found
  * @param model         W: the mapped file this process reads and the loader's native copies
- * @param heapBytes     the JVM's max heap ({@code Runtime.maxMemory()})
- * @param overheadBytes N: metaspace, code cache, thread stacks, GC structures, Netty buffers
- *                      ({@code moe.memory-overhead})
+ * @param heapBytes     the JVM's max heap ({@code -Xmx})
+ * @param overheadBytes N: what the JVM uses besides its heap (metaspace, code cache, thread stacks, the
+ *                      collector's structures, Netty buffers, libjvm itself); see {@link #of}
  */
 public record MemoryBudget(ContainerMemory container, ModelFootprint model, long heapBytes, long overheadBytes) {
+
+    /**
+     * The budget with N = {@code fixedOverhead} + heap/32. Measured on {@code moe serve} (docs/memory.md):
+     * about 145 MiB besides the heap for a small model with the serial collector, and G1 reserves about
+     * 3 % of the heap on top for its bitmaps, card table and remembered sets; heap/32 covers that part,
+     * {@code fixedOverhead} (192 MiB by default) the rest with a margin.
+     */
+    public static MemoryBudget of(ContainerMemory container, ModelFootprint model, long heapBytes, long fixedOverhead) {
+        return new MemoryBudget(container, model, heapBytes, fixedOverhead + heapBytes / 32);
+    }
 
     /**
      * What sizing needs to know of the engine and the flags.
@@ -137,7 +147,7 @@ public record MemoryBudget(ContainerMemory container, ModelFootprint model, long
         return "the container's " + size(container.bytes()) + " (" + container.source() + ") less the model's "
                 + size(model.totalBytes()) + " (mapped " + size(model.mappedBytes()) + " + native " + size(model.nativeBytes())
                 + "), the JVM's max heap " + size(heapBytes) + " and the non-heap overhead " + size(overheadBytes)
-                + " (moe.memory-overhead) leaves " + size(available) + " for the KV cache";
+                + " (moe.memory-overhead + heap/32) leaves " + size(available) + " for the KV cache";
     }
 
     private static long ceilDiv(long a, long b) {

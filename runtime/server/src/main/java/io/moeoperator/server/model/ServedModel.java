@@ -1,5 +1,6 @@
 package io.moeoperator.server.model;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
 import io.moeoperator.cuda.CudaDevice;
 import io.moeoperator.cuda.CudaDevices;
 import io.moeoperator.cuda.CudaUnavailableException;
@@ -159,8 +160,7 @@ public class ServedModel {
                     + mc.contextLength() + " (" + path.getFileName() + ")");
         }
         ContainerMemory container = ContainerMemory.detect(config.memoryLimit(), ContainerMemory.CGROUP_ROOT, machineMemory());
-        MemoryBudget budget = new MemoryBudget(container, model.footprint(), Runtime.getRuntime().maxMemory(),
-                config.memoryOverhead().asLongValue());
+        MemoryBudget budget = MemoryBudget.of(container, model.footprint(), maxHeapBytes(), config.memoryOverhead().asLongValue());
         OptionalLong kvCacheMemory = config.engine().kvCacheMemory()
                 .map(size -> OptionalLong.of(size.asLongValue())).orElse(OptionalLong.empty());
         MemoryBudget.Plan plan = budget.plan(new MemoryBudget.Request(kvCacheMemory, context, mc.contextLength(),
@@ -170,6 +170,20 @@ public class ServedModel {
             LOG.info(plan.describeCap());
         }
         return plan;
+    }
+
+    /**
+     * The heap's ceiling as the JVM took it from -Xmx (MaxHeapSize): what the heap may come to occupy.
+     * Not {@code Runtime.maxMemory()}, which leaves out a survivor space under the serial collector
+     * (the JVM's choice in a one-CPU container).
+     */
+    private static long maxHeapBytes() {
+        try {
+            HotSpotDiagnosticMXBean hotSpot = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+            return Long.parseLong(hotSpot.getVMOption("MaxHeapSize").getValue());
+        } catch (RuntimeException notHotSpot) {
+            return Runtime.getRuntime().maxMemory();
+        }
     }
 
     /** Total memory as the JVM sees it: physical, or a container limit the JVM found itself. */

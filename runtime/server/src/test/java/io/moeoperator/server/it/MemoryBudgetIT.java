@@ -32,7 +32,7 @@ class MemoryBudgetIT {
             String log = s.log();
             assertTrue(log.contains("Memory budget: container 1.00 GiB (moe.memory-limit) = model "), log);
             // bin/moe gave the JVM a quarter of the limit, as the image's entrypoint does.
-            assertTrue(log.contains(" + JVM max heap 256.0 MiB + non-heap overhead 192.0 MiB + unused "), log);
+            assertTrue(log.contains(" + JVM max heap 256.0 MiB + non-heap overhead 200.0 MiB + unused "), log);
             // 2 sequences of the model's 1024 tokens: 128 blocks, far below what is available.
             assertTrue(log.contains("; KV cache 128 blocks of 16 tokens (2048 tokens), default: min(available "), log);
             assertTrue(log.contains(", 2 sequences x 1024 tokens = 1.1 MiB)"), log);
@@ -67,8 +67,8 @@ class MemoryBudgetIT {
             String log = s.log();
             assertTrue(log.contains("--kv-cache-memory 900.0 MiB does not fit: the container's 1.00 GiB (moe.memory-limit)"
                     + " less the model's "), log);
-            assertTrue(log.contains("the JVM's max heap 256.0 MiB and the non-heap overhead 192.0 MiB (moe.memory-overhead)"
-                    + " leaves "), log);
+            assertTrue(log.contains("the JVM's max heap 256.0 MiB and the non-heap overhead 200.0 MiB (moe.memory-overhead"
+                    + " + heap/32) leaves "), log);
             assertTrue(log.contains("; lower --kv-cache-memory to at most "), log);
             assertTrue(!log.contains("\tat "), "a message, not a stack trace: " + log);
         }

@@ -30,6 +30,13 @@ class MemoryBudgetTest {
     }
 
     @Test
+    void theOverheadIsTheFixedPartPlusAThirtySecondOfTheHeap() {
+        MemoryBudget b = MemoryBudget.of(BUDGET.container(), BUDGET.model(), 4096 * MIB, 192 * MIB);
+        assertEquals((192 + 128) * MIB, b.overheadBytes());
+        assertEquals(200 * MIB, MemoryBudget.of(BUDGET.container(), BUDGET.model(), 256 * MIB, 192 * MIB).overheadBytes());
+    }
+
+    @Test
     void theDefaultCacheHoldsMaxNumSeqsSequencesOfTheContextWhenThatFits() {
         // 8 sequences of 1024 tokens: 8 * 64 blocks = 512 blocks = 512 MiB, exactly what is available.
         MemoryBudget.Plan p = BUDGET.plan(request(OptionalLong.empty(), OptionalInt.empty(), 1024, 8));
@@ -68,7 +75,7 @@ class MemoryBudgetTest {
                 () -> BUDGET.plan(request(OptionalLong.of(513 * MIB), OptionalInt.empty(), 1024, 8)));
         assertEquals("--kv-cache-memory 513.0 MiB does not fit: the container's 1.00 GiB (moe.memory-limit) less the"
                 + " model's 64.0 MiB (mapped 60.0 MiB + native 4.0 MiB), the JVM's max heap 256.0 MiB and the non-heap"
-                + " overhead 192.0 MiB (moe.memory-overhead) leaves 512.0 MiB for the KV cache; lower --kv-cache-memory to"
+                + " overhead 192.0 MiB (moe.memory-overhead + heap/32) leaves 512.0 MiB for the KV cache; lower --kv-cache-memory to"
                 + " at most 512M, or give the container more memory", e.getMessage());
     }
 
