@@ -21,7 +21,7 @@ public record MemoryBudget(ContainerMemory container, ModelFootprint model, long
 
     /**
      * The budget with N = {@code fixedOverhead} + heap/32. Measured on {@code moe serve} (docs/memory.md):
-     * about 145 MiB besides the heap for a small model with the serial collector, and G1 reserves about
+     * about 130 MiB besides the heap for a small model with the serial collector, and G1 reserves about
      * 3 % of the heap on top for its bitmaps, card table and remembered sets; heap/32 covers that part,
      * {@code fixedOverhead} (192 MiB by default) the rest with a margin.
      */
