@@ -13,6 +13,7 @@ COPY --from=jre /opt/java/openjdk /opt/java/openjdk
 COPY runtime/server/target/quarkus-app/ /opt/moe/server/
 COPY runtime/cli/target/moe.jar /opt/moe/cli/moe.jar
 COPY deploy/images/moe /opt/moe/bin/moe
+COPY deploy/images/moe-memory.sh /opt/moe/bin/moe-memory.sh
 ENV PATH=/opt/moe/bin:/opt/java/openjdk/bin:$PATH
 # uid/gid 1000 with a read-only root filesystem, as in runtime.Dockerfile.
 USER 1000:1000

@@ -286,6 +286,13 @@ final class BatchingEngine implements Engine {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        // The cache's native memory goes only once no step can read it; a step thread that did not stop
+        // keeps it (and the model) until the process exits, rather than failing on freed memory.
+        if (stepThread.isAlive()) {
+            LOG.log(System.Logger.Level.WARNING, "the engine step did not stop within 10 s; leaving its KV cache and model open");
+            return;
+        }
+        kv.close();
         loaded.close();
     }
 }

@@ -29,6 +29,11 @@ public record EngineConfig(int maxNumSeqs, int maxNumBatchedTokens, int blockSiz
         }
     }
 
+    /** This configuration with a KV cache of {@code bytes} (e.g. as the start-up memory budget sized it). */
+    public EngineConfig withKvCacheBytes(long bytes) {
+        return new EngineConfig(maxNumSeqs, maxNumBatchedTokens, blockSize, bytes, maxWaiting);
+    }
+
     public static EngineConfig defaults() {
         return new EngineConfig(16, 512, 16, 256L << 20, 256);
     }

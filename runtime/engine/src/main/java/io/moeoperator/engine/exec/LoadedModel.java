@@ -6,6 +6,7 @@ import io.moeoperator.engine.gguf.GgufMetadata;
 import io.moeoperator.engine.kernel.TensorOps;
 import io.moeoperator.engine.kernel.VectorOps;
 import io.moeoperator.engine.model.DeepSeek2Model;
+import io.moeoperator.engine.model.ModelFootprint;
 import io.moeoperator.engine.tokenizer.BpeTokenizer;
 import java.nio.file.Path;
 
@@ -58,6 +59,11 @@ public final class LoadedModel implements AutoCloseable {
     /** The file's metadata (e.g. {@code tokenizer.chat_template}). */
     public GgufMetadata metadata() {
         return file.metadata();
+    }
+
+    /** Memory the model keeps resident outside the Java heap (see {@link DeepSeek2Model#footprint()}). */
+    public ModelFootprint footprint() {
+        return model.footprint();
     }
 
     public TensorOps ops() {

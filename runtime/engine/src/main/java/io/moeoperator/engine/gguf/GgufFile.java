@@ -122,6 +122,11 @@ public final class GgufFile implements AutoCloseable {
         return path;
     }
 
+    /** The file's size in bytes, all of it mapped. */
+    public long byteSize() {
+        return file.byteSize();
+    }
+
     public int version() {
         return version;
     }

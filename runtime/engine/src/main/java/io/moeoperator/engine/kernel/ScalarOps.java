@@ -1,6 +1,8 @@
 package io.moeoperator.engine.kernel;
 
 import io.moeoperator.engine.gguf.GgmlCodec;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * The reference implementation of {@link TensorOps}: single-threaded, one element at a time, wide
@@ -74,9 +76,25 @@ public final class ScalarOps implements TensorOps {
     }
 
     @Override
+    public float dot(float[] a, int aOff, MemorySegment b, long bOff, int n) {
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            sum += (double) a[aOff + i] * b.getAtIndex(ValueLayout.JAVA_FLOAT, bOff + i);
+        }
+        return (float) sum;
+    }
+
+    @Override
     public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
         for (int i = 0; i < n; i++) {
             y[yOff + i] += alpha * x[xOff + i];
+        }
+    }
+
+    @Override
+    public void axpy(float alpha, MemorySegment x, long xOff, float[] y, int yOff, int n) {
+        for (int i = 0; i < n; i++) {
+            y[yOff + i] += alpha * x.getAtIndex(ValueLayout.JAVA_FLOAT, xOff + i);
         }
     }
 

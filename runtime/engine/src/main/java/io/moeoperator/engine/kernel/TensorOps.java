@@ -1,5 +1,7 @@
 package io.moeoperator.engine.kernel;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * The numeric kernels the forward pass is built from. Implementations: {@link ScalarOps} (the slow,
  * obviously-correct oracle) and {@link VectorOps} (Panama Vector API, all cores); a GPU backend can
@@ -11,6 +13,11 @@ package io.moeoperator.engine.kernel;
  * F16 or BF16; Q8_0 and Q4_0 weights multiply activations first quantized to Q8_0 blocks (per 32
  * values {@code d = amax/127}, {@code q = round(x/d)}, d stored as F16); see
  * {@link ActivationRounding}. Accumulation is in F32 or wider.
+ *
+ * <p>The latent KV cache lives in native memory: the ops that read it take a {@link MemorySegment} of
+ * F32 values in native byte order, with offsets counted in floats as for arrays. On the same values
+ * they must give exactly what their array forms give, so moving the cache off the heap changes no
+ * result.
  */
 public interface TensorOps {
 
@@ -31,8 +38,20 @@ public interface TensorOps {
 
     float dot(float[] a, int aOff, float[] b, int bOff, int n);
 
+    /**
+     * As {@link #dot(float[], int, float[], int, int)} with {@code b} the F32 values of a native segment
+     * (a cached latent or rotary key): bit-identical to the array form on the same values.
+     */
+    float dot(float[] a, int aOff, MemorySegment b, long bOff, int n);
+
     /** {@code y[yOff + i] += alpha * x[xOff + i]}. */
     void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n);
+
+    /**
+     * As {@link #axpy(float, float[], int, float[], int, int)} with {@code x} the F32 values of a native
+     * segment: bit-identical to the array form on the same values.
+     */
+    void axpy(float alpha, MemorySegment x, long xOff, float[] y, int yOff, int n);
 
     /**
      * Rotates {@code x[off..off+2*cos.length)} in adjacent pairs (ggml "normal" RoPE):

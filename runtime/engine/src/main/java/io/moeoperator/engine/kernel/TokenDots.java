@@ -1,5 +1,8 @@
 package io.moeoperator.engine.kernel;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -19,6 +22,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class TokenDots {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
     /** Rows decoded together and tokens handled together by the register tile. */
     static final int ROWS = 4;
     static final int TOKENS = 4;
@@ -188,6 +192,30 @@ final class TokenDots {
         float sum = LaneSums.sum(a0.add(a1)); // not reduceLanes: its order changes when C2 compiles it
         for (; i < n; i++) {
             sum += w[wOff + i] * x[xOff + i];
+        }
+        return sum;
+    }
+
+    /**
+     * {@link #dot1(float[], int, float[], int, int)} with {@code x} the F32 values of a native segment
+     * from float {@code xOff} (the latent KV cache): the same chains, lane sums and tail, so the same
+     * bits as the array form on the same values.
+     */
+    static float dot1(float[] w, int wOff, MemorySegment x, long xOff, int n) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        long at = xOff * Float.BYTES;
+        int i = 0;
+        for (; i <= n - 2 * L; i += 2 * L, at += 2L * L * Float.BYTES) {
+            a0 = FloatVector.fromArray(F, w, wOff + i).fma(FloatVector.fromMemorySegment(F, x, at, NATIVE), a0);
+            a1 = FloatVector.fromArray(F, w, wOff + i + L).fma(FloatVector.fromMemorySegment(F, x, at + (long) L * Float.BYTES, NATIVE), a1);
+        }
+        for (; i <= n - L; i += L, at += (long) L * Float.BYTES) {
+            a0 = FloatVector.fromArray(F, w, wOff + i).fma(FloatVector.fromMemorySegment(F, x, at, NATIVE), a0);
+        }
+        float sum = LaneSums.sum(a0.add(a1));
+        for (; i < n; i++) {
+            sum += w[wOff + i] * x.getAtIndex(ValueLayout.JAVA_FLOAT, xOff + i);
         }
         return sum;
     }

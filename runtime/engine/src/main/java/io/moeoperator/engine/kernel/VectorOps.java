@@ -1,5 +1,8 @@
 package io.moeoperator.engine.kernel;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -18,6 +21,7 @@ import jdk.incubator.vector.VectorSpecies;
 public final class VectorOps implements TensorOps, AutoCloseable {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final int L = F.length();
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
 
     private final Parallel parallel;
     private final boolean ownsParallel;
@@ -126,6 +130,11 @@ public final class VectorOps implements TensorOps, AutoCloseable {
     }
 
     @Override
+    public float dot(float[] a, int aOff, MemorySegment b, long bOff, int n) {
+        return TokenDots.dot1(a, aOff, b, bOff, n);
+    }
+
+    @Override
     public void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
         int i = 0;
         // Multiply, then add (no FMA): the same two roundings as the reference, so results are identical.
@@ -134,6 +143,19 @@ public final class VectorOps implements TensorOps, AutoCloseable {
         }
         for (; i < n; i++) {
             y[yOff + i] += alpha * x[xOff + i];
+        }
+    }
+
+    @Override
+    public void axpy(float alpha, MemorySegment x, long xOff, float[] y, int yOff, int n) {
+        int i = 0;
+        long at = xOff * Float.BYTES;
+        // As the array form: multiply, then add, so the segment and array forms agree bit for bit.
+        for (; i <= n - L; i += L, at += (long) L * Float.BYTES) {
+            FloatVector.fromArray(F, y, yOff + i).add(FloatVector.fromMemorySegment(F, x, at, NATIVE).mul(alpha)).intoArray(y, yOff + i);
+        }
+        for (; i < n; i++) {
+            y[yOff + i] += alpha * x.getAtIndex(ValueLayout.JAVA_FLOAT, xOff + i);
         }
     }
 

@@ -2,32 +2,44 @@ package io.moeoperator.engine.kvcache;
 
 import io.moeoperator.engine.model.KvView;
 import io.moeoperator.engine.model.ModelConfig;
+import java.lang.foreign.MemorySegment;
 
 /**
  * Hands out paged latent-cache space to sequences. Callers see only {@link SequenceCache} (a
  * {@link KvView} plus capacity and prefix reuse); blocks, the free list, reference counts and the
- * prefix cache stay inside. Used by the engine's step thread only.
+ * prefix cache stay inside. Used by the engine's step thread only. The cache is native memory:
+ * {@link #close()} frees it, after which no sequence may run.
  */
-public final class KvCacheManager {
+public final class KvCacheManager implements AutoCloseable {
     private final int blockSize;
     private final BlockPool pool;
     private final PagedLatentCache cache;
     private long prefixHitTokens;
 
-    /** Sizes the pool from a memory budget: as many whole blocks as fit. */
+    /** Sizes the pool from a memory budget: as many whole blocks as fit ({@link #numBlocksFor}). */
     public KvCacheManager(ModelConfig c, int blockSize, long budgetBytes) {
         this.blockSize = blockSize;
-        long perBlock = PagedLatentCache.bytesPerToken(c) * blockSize;
-        long numBlocks = budgetBytes / perBlock;
+        int numBlocks = numBlocksFor(bytesPerBlock(c, blockSize), blockSize, budgetBytes);
         if (numBlocks < 1) {
             throw new IllegalArgumentException("KV cache budget of " + budgetBytes + " bytes holds no block of "
-                    + blockSize + " tokens (" + perBlock + " bytes each for this model)");
+                    + blockSize + " tokens (" + bytesPerBlock(c, blockSize) + " bytes each for this model)");
         }
-        if (numBlocks > Integer.MAX_VALUE / blockSize) {
-            numBlocks = Integer.MAX_VALUE / blockSize;
-        }
-        this.pool = new BlockPool((int) numBlocks);
-        this.cache = new PagedLatentCache(c, (int) numBlocks, blockSize);
+        this.pool = new BlockPool(numBlocks);
+        this.cache = new PagedLatentCache(c, numBlocks, blockSize);
+    }
+
+    /** Bytes of one block of {@code blockSize} cached tokens across all layers. */
+    public static long bytesPerBlock(ModelConfig c, int blockSize) {
+        return PagedLatentCache.bytesPerToken(c) * blockSize;
+    }
+
+    /**
+     * Whole blocks a budget holds, as a pool built with it would have: what start-up sizing computes
+     * before the cache exists. Rows are addressed by int, so at most {@code Integer.MAX_VALUE / blockSize}.
+     */
+    public static int numBlocksFor(long bytesPerBlock, int blockSize, long budgetBytes) {
+        long numBlocks = Math.max(0, budgetBytes) / bytesPerBlock;
+        return (int) Math.min(numBlocks, Integer.MAX_VALUE / blockSize);
     }
 
     public int blockSize() {
@@ -152,12 +164,12 @@ public final class KvCacheManager {
         }
 
         @Override
-        public float[] latent(int layer) {
+        public MemorySegment latent(int layer) {
             return cache.latent(layer);
         }
 
         @Override
-        public float[] keyRope(int layer) {
+        public MemorySegment keyRope(int layer) {
             return cache.keyRope(layer);
         }
 
@@ -165,5 +177,11 @@ public final class KvCacheManager {
         public int slot(int pos) {
             return blocks[pos / blockSize] * blockSize + pos % blockSize;
         }
+    }
+
+    /** Frees the cache's native memory. */
+    @Override
+    public void close() {
+        cache.close();
     }
 }

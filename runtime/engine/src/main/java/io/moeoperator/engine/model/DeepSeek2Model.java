@@ -23,6 +23,7 @@ public final class DeepSeek2Model {
     private final ExpertLoad expertLoad;
     private final ShardPlan plan;
     private final int rank;
+    private final ModelFootprint footprint;
 
     public DeepSeek2Model(GgufFile file, TensorOps ops) {
         this(file, ops, ExpertParallelism.SINGLE);
@@ -44,6 +45,29 @@ public final class DeepSeek2Model {
         this.attention = new MlaAttention(config, ops, rope);
         this.expertLoad = new ExpertLoad(config.numLayers(), numExperts);
         this.feedForward = new MoeFeedForward(config, ops, expertLoad, ep, plan);
+        this.footprint = new ModelFootprint(file.byteSize() - routedExpertFileBytes(file) + weights.routedExpertBytes(),
+                weights.nativeBytes());
+    }
+
+    /** Bytes of every routed expert in the file, held here or not. */
+    private long routedExpertFileBytes(GgufFile file) {
+        long bytes = 0;
+        for (int l = 0; l < config.numLayers(); l++) {
+            if (config.isMoeLayer(l)) {
+                for (String proj : List.of("gate", "up", "down")) {
+                    bytes += file.tensorInfo("blk." + l + ".ffn_" + proj + "_exps.weight").numBytes();
+                }
+            }
+        }
+        return bytes;
+    }
+
+    /**
+     * What this copy keeps resident outside the Java heap: the mapped file but other ranks' routed
+     * experts, and the loader's native copies.
+     */
+    public ModelFootprint footprint() {
+        return footprint;
     }
 
     /** Which rank holds which experts (one rank holding all without expert parallelism). */

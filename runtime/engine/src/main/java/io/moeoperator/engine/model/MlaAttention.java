@@ -2,6 +2,8 @@ package io.moeoperator.engine.model;
 
 import io.moeoperator.engine.kernel.ActivationRounding;
 import io.moeoperator.engine.kernel.TensorOps;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.List;
 
 /**
@@ -12,6 +14,11 @@ import java.util.List;
  *
  * <p>Projections run over every token of the batch at once; the attention itself runs per segment
  * (one sequence's tokens) against that sequence's cache.
+ *
+ * <p>The cache is native memory ({@link KvView}): a token's latent and key are computed in a heap row
+ * by the usual kernels and copied in, and attention reads them with the segment forms of
+ * {@code dot} and {@code axpy}, which give the array forms' bits, so results do not depend on where
+ * the cache lives.
  */
 final class MlaAttention {
     private final ModelConfig c;
@@ -44,20 +51,24 @@ final class MlaAttention {
         float[] kv = new float[n * (lora + ropeDims)];  // (n, kvLora + qkRope)
         ops.matmul(w.kvAMqa(), xn, kv, n);
 
+        float[] latentRow = new float[lora];  // (kvLora): one token's normalised, rounded latent
+        float[] ropeRow = new float[ropeDims]; // (qkRope): one token's rotated shared key
         for (ForwardBatch.Segment seg : batch.segments()) {
-            float[] latent = seg.kv().latent(layer);    // (rows, kvLora)
-            float[] keyRope = seg.kv().keyRope(layer);  // (rows, qkRope)
+            MemorySegment latent = seg.kv().latent(layer);    // (rows, kvLora) F32
+            MemorySegment keyRope = seg.kv().keyRope(layer);  // (rows, qkRope) F32
             for (int i = 0; i < seg.count(); i++) {
                 int t = seg.start() + i;
                 int pos = seg.startPos() + i;
-                int row = seg.kv().slot(pos);
+                long row = seg.kv().slot(pos);
                 float[] cos = rope.cos(pos);
                 float[] sin = rope.sin(pos);
-                ops.rmsNorm(kv, t * (lora + ropeDims), w.kvANorm(), c.rmsEps(), latent, row * lora, lora);
+                ops.rmsNorm(kv, t * (lora + ropeDims), w.kvANorm(), c.rmsEps(), latentRow, 0, lora);
                 // llama.cpp feeds this latent to attn_kv_b, rounding it first; cache it rounded the same way.
-                ActivationRounding.roundInPlace(w.latentRounding(), latent, row * lora, lora);
-                System.arraycopy(kv, t * (lora + ropeDims) + lora, keyRope, row * ropeDims, ropeDims);
-                ops.rope(keyRope, row * ropeDims, cos, sin);
+                ActivationRounding.roundInPlace(w.latentRounding(), latentRow, 0, lora);
+                MemorySegment.copy(latentRow, 0, latent, ValueLayout.JAVA_FLOAT, row * lora * Float.BYTES, lora);
+                System.arraycopy(kv, t * (lora + ropeDims) + lora, ropeRow, 0, ropeDims);
+                ops.rope(ropeRow, 0, cos, sin);
+                MemorySegment.copy(ropeRow, 0, keyRope, ValueLayout.JAVA_FLOAT, row * ropeDims * Float.BYTES, ropeDims);
                 for (int h = 0; h < c.numHeads(); h++) {
                     ops.rope(q, t * qOut + h * qkHead + nope, cos, sin);
                 }
@@ -102,10 +113,10 @@ final class MlaAttention {
         ops.matmul(w.ukT()[h], qNope, qLatent, n);
         List<ForwardBatch.Segment> segments = batch.segments();
         for (ForwardBatch.Segment seg : segments) {
-            float[] latent = seg.kv().latent(layer);
-            float[] keyRope = seg.kv().keyRope(layer);
+            MemorySegment latent = seg.kv().latent(layer);    // (rows, kvLora) F32
+            MemorySegment keyRope = seg.kv().keyRope(layer);  // (rows, qkRope) F32
             float[] scores = new float[seg.startPos() + seg.count()];
-            int[] rows = new int[scores.length];
+            long[] rows = new long[scores.length];
             for (int s = 0; s < rows.length; s++) {
                 rows[s] = seg.kv().slot(s);
             }

@@ -93,6 +93,19 @@ public record ModelWeights(
         return bytes;
     }
 
+    /** Bytes of the F32 copies made at load (W_UK^T and W_UV per head and layer), held in native memory. */
+    public long nativeBytes() {
+        long bytes = 0;
+        for (LayerWeights w : layers) {
+            for (WeightMatrix[] perHead : List.of(w.ukT(), w.uv())) {
+                for (WeightMatrix m : perHead) {
+                    bytes += m.data().byteSize();
+                }
+            }
+        }
+        return bytes;
+    }
+
     /**
      * attn_kv_b maps the latent to per-head [k_nope | v] rows. W_UK[h] is the (qkNope, kvLora) block
      * of head h; absorbed attention needs its transpose so q_latent = W_UK^T q_nope is a plain matmul.

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.OptionalLong;
 
 /**
  * Everything {@code moe serve} can be told, in one place. Set by {@code bin/moe serve} flags (see
@@ -49,6 +50,21 @@ public interface ServerConfig {
 
     /** Longest prompt + completion in tokens; at most the model's context length, which is the default. */
     OptionalInt contextLength();
+
+    /**
+     * The container's memory in bytes (env {@code MOE_MEMORY_LIMIT}; the operator sets it from the
+     * downward API's {@code limits.memory}). Unset: the cgroup v2 limit, else the cgroup v1 limit,
+     * else the machine's memory. The start-up memory budget (docs/memory.md) shares it out.
+     */
+    OptionalLong memoryLimit();
+
+    /**
+     * The fixed part of N, the memory budget's non-heap overhead: what the JVM uses besides its heap,
+     * the model and the KV cache (metaspace, code cache, thread stacks, Netty buffers, libjvm). N is
+     * this plus heap/32 for the collector's structures; measured in docs/memory.md.
+     */
+    @WithDefault("192M")
+    MemorySize memoryOverhead();
 
     /** Labels on every metric, {@code name=value,name2=value2} (the operator names the deployment and group). */
     Optional<String> metricsLabels();
@@ -104,7 +120,10 @@ public interface ServerConfig {
         OptionalInt serveThreads();
     }
 
-    /** Scheduling and cache sizes; anything unset takes {@link EngineConfig#defaults()}. */
+    /**
+     * Scheduling and cache sizes; anything unset takes {@link EngineConfig#defaults()}, but the KV
+     * cache, which the start-up memory budget sizes.
+     */
     interface Engine {
         OptionalInt maxNumSeqs();
 
@@ -112,13 +131,19 @@ public interface ServerConfig {
 
         OptionalInt blockSize();
 
-        /** Memory for the latent KV cache, e.g. {@code 512M} or {@code 4G}. */
+        /**
+         * Memory for the latent KV cache, e.g. {@code 512M} or {@code 4G}. Unset: what the memory budget
+         * leaves, at most what {@code max-num-seqs} sequences of the context need.
+         */
         Optional<MemorySize> kvCacheMemory();
 
         /** Requests allowed to wait for a slot before new ones get HTTP 429. */
         OptionalInt maxWaiting();
 
-        /** The engine's own record validates the combination and names a bad value. */
+        /**
+         * The engine's own record validates the combination and names a bad value. The KV cache size
+         * is {@code kv-cache-memory} or the engine's default until the memory budget replaces it.
+         */
         default EngineConfig toEngineConfig() {
             EngineConfig d = EngineConfig.defaults();
             return new EngineConfig(

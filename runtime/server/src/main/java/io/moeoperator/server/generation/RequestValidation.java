@@ -39,6 +39,8 @@ public final class RequestValidation {
 
     /**
      * @param promptTokens     the tokenized prompt's length, already known to be below the context
+     * @param context          the served context, which the KV cache holds for one sequence (start-up caps it so),
+     *                         so no budget up to it is refused for want of cache
      * @param defaultMaxTokens the budget when the client sets none; capped to what the context has left
      */
     public static GenerationOptions options(GenerationFields f, String promptParam, int promptTokens, int context,

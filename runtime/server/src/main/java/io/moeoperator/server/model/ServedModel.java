@@ -1,5 +1,6 @@
 package io.moeoperator.server.model;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
 import io.moeoperator.cuda.CudaDevice;
 import io.moeoperator.cuda.CudaDevices;
 import io.moeoperator.cuda.CudaUnavailableException;
@@ -8,9 +9,11 @@ import io.moeoperator.engine.ep.ExpertTransport;
 import io.moeoperator.engine.ep.PeerStatus;
 import io.moeoperator.engine.ep.ShardPlan;
 import io.moeoperator.engine.exec.Engine;
+import io.moeoperator.engine.exec.EngineConfig;
 import io.moeoperator.engine.exec.LoadedModel;
 import io.moeoperator.engine.gguf.GgufException;
 import io.moeoperator.engine.gguf.ModelDigest;
+import io.moeoperator.engine.kvcache.KvCacheManager;
 import io.moeoperator.engine.model.ModelConfig;
 import io.moeoperator.engine.tokenizer.BpeTokenizer;
 import io.moeoperator.server.chat.ChatTemplate;
@@ -19,6 +22,8 @@ import io.moeoperator.ep.NetworkExpertTransport;
 import io.moeoperator.server.config.HuggingFaceConfig;
 import io.moeoperator.server.config.ServerConfig;
 import io.moeoperator.server.ep.ExpertGroupSettings;
+import io.moeoperator.server.memory.ContainerMemory;
+import io.moeoperator.server.memory.MemoryBudget;
 import io.moeoperator.server.metrics.ExpertParallelMetrics;
 import io.quarkus.runtime.configuration.ConfigurationException;
 import io.quarkus.runtime.ShutdownEvent;
@@ -26,11 +31,14 @@ import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
 import java.util.Set;
 import org.jboss.logging.Logger;
 
@@ -111,8 +119,15 @@ public class ServedModel {
                     model.model().routedExpertBytes() / 1e6, ep.group().peers());
         }
         Engine engine;
+        MemoryBudget.Plan memory;
         try {
-            engine = Engine.start(model, config.engine().toEngineConfig());
+            EngineConfig engineConfig = config.engine().toEngineConfig();
+            memory = planMemory(model, engineConfig, path);
+            engine = Engine.start(model, engineConfig.withKvCacheBytes(memory.kvCacheBytes()));
+        } catch (ConfigurationException e) {
+            closeTransport();
+            model.close();
+            throw e;
         } catch (RuntimeException e) {
             closeTransport();
             model.close();
@@ -123,11 +138,7 @@ public class ServedModel {
             ChatTemplate template = chatTemplate(ggufTemplate, engine.tokenizer());
             String id = config.servedModelName().orElse(defaultId(path));
             ModelConfig mc = engine.config();
-            int context = config.contextLength().orElse(mc.contextLength());
-            if (context > mc.contextLength()) {
-                throw new ModelLoadException("--context-length " + context + " is longer than the model's context length "
-                        + mc.contextLength() + " (" + path.getFileName() + ")");
-            }
+            int context = memory.contextLength();
             loaded = new Loaded(id, engine, template, Instant.now().getEpochSecond(), context);
             LOG.infof("Serving %s as '%s': %d layers, %d experts (%d used), context %d; %s chat template; loaded in %d ms",
                     path.getFileName(), id, mc.numLayers(), mc.numExperts(), mc.numExpertsUsed(), context,
@@ -155,6 +166,50 @@ public class ServedModel {
             closeTransport();
             throw cannotLoad(path, e);
         }
+    }
+
+    /**
+     * Shares the container's memory out (docs/memory.md): the KV cache gets what the model, the heap
+     * and the non-heap overhead leave, and the served context what the cache holds for one sequence.
+     * Logs every term; refuses start-up when the flags ask for more than there is.
+     */
+    private MemoryBudget.Plan planMemory(LoadedModel model, EngineConfig engineConfig, Path path) {
+        ModelConfig mc = model.model().config();
+        OptionalInt context = config.contextLength();
+        if (context.isPresent() && context.getAsInt() > mc.contextLength()) {
+            throw new ModelLoadException("--context-length " + context.getAsInt() + " is longer than the model's context length "
+                    + mc.contextLength() + " (" + path.getFileName() + ")");
+        }
+        ContainerMemory container = ContainerMemory.detect(config.memoryLimit(), ContainerMemory.CGROUP_ROOT, machineMemory());
+        MemoryBudget budget = MemoryBudget.of(container, model.footprint(), maxHeapBytes(), config.memoryOverhead().asLongValue());
+        OptionalLong kvCacheMemory = config.engine().kvCacheMemory()
+                .map(size -> OptionalLong.of(size.asLongValue())).orElse(OptionalLong.empty());
+        MemoryBudget.Plan plan = budget.plan(new MemoryBudget.Request(kvCacheMemory, context, mc.contextLength(),
+                engineConfig.maxNumSeqs(), engineConfig.blockSize(), KvCacheManager.bytesPerBlock(mc, engineConfig.blockSize())));
+        LOG.info(plan.describe());
+        if (plan.contextCapped()) {
+            LOG.info(plan.describeCap());
+        }
+        return plan;
+    }
+
+    /**
+     * The heap's ceiling as the JVM took it from -Xmx (MaxHeapSize): what the heap may come to occupy.
+     * Not {@code Runtime.maxMemory()}, which leaves out a survivor space under the serial collector
+     * (the JVM's choice in a one-CPU container).
+     */
+    private static long maxHeapBytes() {
+        try {
+            HotSpotDiagnosticMXBean hotSpot = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+            return Long.parseLong(hotSpot.getVMOption("MaxHeapSize").getValue());
+        } catch (RuntimeException notHotSpot) {
+            return Runtime.getRuntime().maxMemory();
+        }
+    }
+
+    /** Total memory as the JVM sees it: physical, or a container limit the JVM found itself. */
+    private static long machineMemory() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
     }
 
     /**
@@ -218,7 +273,10 @@ public class ServedModel {
         return require().engine().tokenizer();
     }
 
-    /** Longest prompt + completion a request may ask for: the model's, or less with --context-length. */
+    /**
+     * Longest prompt + completion a request may ask for: the model's, or less with --context-length,
+     * and never more than the KV cache holds for one sequence, so a request within it always fits.
+     */
     public int contextLength() {
         return require().contextLength();
     }

@@ -46,6 +46,13 @@ class RequestValidationTest {
         assertEquals(5, RequestValidation.options(request(null, null, null, null, null), "prompt", 95, 100, 16).maxTokens());
     }
 
+    /** Chat's default (no max_tokens) is the rest of the served context, which the KV cache always holds for one sequence. */
+    @Test
+    void aChatWithoutMaxTokensTakesExactlyWhatTheServedContextLeaves() {
+        assertEquals(136, RequestValidation.options(request(null, null, null, null, null), "messages", 40, 176,
+                Integer.MAX_VALUE).maxTokens());
+    }
+
     @Test
     void stopIsAStringOrAList() {
         assertEquals(List.of("a"), RequestValidation.options(request(3, 0.0, null, null, "\"a\""), "prompt", 1, 100, 16).stops());

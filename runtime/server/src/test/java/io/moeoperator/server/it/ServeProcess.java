@@ -41,10 +41,17 @@ final class ServeProcess implements AutoCloseable {
 
     /** As {@link #start(String, String...)}, with extra environment variables (e.g. HF_ENDPOINT). */
     static ServeProcess start(String name, java.util.Map<String, String> env, String... args) throws IOException {
+        List<String> all = new ArrayList<>(List.of("--kv-cache-memory", "32M"));
+        all.addAll(Arrays.asList(args));
+        return startSizedByMemory(name, env, all.toArray(String[]::new));
+    }
+
+    /** As {@link #start(String, java.util.Map, String...)} without a fixed KV cache: the memory budget sizes it. */
+    static ServeProcess startSizedByMemory(String name, java.util.Map<String, String> env, String... args) throws IOException {
         Files.createDirectories(LOGS);
         int port = freePort();
         List<String> cmd = new ArrayList<>(List.of(ServeCommandIT.ROOT.resolve("bin/moe").toString(), "serve",
-                "--host", "127.0.0.1", "--port", Integer.toString(port), "--threads", "1", "--kv-cache-memory", "32M"));
+                "--host", "127.0.0.1", "--port", Integer.toString(port), "--threads", "1"));
         cmd.addAll(Arrays.asList(args));
         Path log = LOGS.resolve(name + ".log");
         ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
