@@ -129,12 +129,20 @@ public record ResolvedSpec(
         Long memoryBytes = checkQuantity(problems, "spec.resources.memory", memory);
 
         ServingSpec serving = Objects.requireNonNullElse(spec.serving(), new ServingSpec(null, null, null, null, null, null));
+        if (memoryBytes != null && PodMemory.forModelAndCache(memoryBytes) <= 0) {
+            problems.add("spec.resources.memory: " + memory + " leaves nothing for the model and its KV cache after the runtime's "
+                    + "heap (" + PodMemory.mib(PodMemory.heap(memoryBytes)) + ") and JVM overhead ("
+                    + PodMemory.mib(PodMemory.overhead(memoryBytes)) + "); give each pod more (docs/memory.md)");
+        }
         Long kvCacheBytes = null;
         if (serving.kvCacheMemory() != null) {
             kvCacheBytes = checkQuantity(problems, "spec.serving.kvCacheMemory", serving.kvCacheMemory());
-            if (kvCacheBytes != null && memoryBytes != null && kvCacheBytes >= memoryBytes) {
+            if (kvCacheBytes != null && memoryBytes != null && kvCacheBytes >= PodMemory.forModelAndCache(memoryBytes)) {
                 problems.add("spec.serving.kvCacheMemory: " + serving.kvCacheMemory() + " does not fit in resources.memory "
-                        + memory + " (the pod also holds the model's weights and the JVM; docs/memory.md)");
+                        + memory + ", which leaves " + PodMemory.mib(Math.max(0, PodMemory.forModelAndCache(memoryBytes)))
+                        + " for the model's weights and the KV cache after the runtime's heap ("
+                        + PodMemory.mib(PodMemory.heap(memoryBytes)) + ") and JVM overhead ("
+                        + PodMemory.mib(PodMemory.overhead(memoryBytes)) + "); docs/memory.md");
             }
         }
         int port = Objects.requireNonNullElse(serving.port(), DEFAULT_PORT);

@@ -107,7 +107,8 @@ class ContainerImagesTest {
         Files.writeString(java, "#!/bin/sh\necho \"$@\"\n");
         Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
         String vector = "--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Dorg.bytedeco.javacpp.cachedir=/tmp/javacpp";
-        assertEquals(vector + " -jar /opt/moe/server/quarkus-run.jar --model /var/cache/moe/synthetic.gguf --port 8000",
+        // The operator's pods set MOE_MEMORY_LIMIT (limits.memory, in bytes): the server's heap follows it.
+        assertEquals(vector + " -Xmx256m -jar /opt/moe/server/quarkus-run.jar --model /var/cache/moe/synthetic.gguf --port 8000",
                 entrypoint(dir, "serve", "--model", "/var/cache/moe/synthetic.gguf", "--port", "8000"));
         assertEquals(vector + " -XX:+UseParallelGC -jar /opt/moe/cli/moe.jar synth --out /var/cache/moe/synthetic.gguf --experts 8",
                 entrypoint(dir, "synth", "--out", "/var/cache/moe/synthetic.gguf", "--experts", "8"));
@@ -120,12 +121,28 @@ class ContainerImagesTest {
         }
     }
 
+    /** The operator checks pod sizes with the heap the entrypoint gives the server: the same numbers. */
+    @Test
+    void theOperatorsHeapIsTheEntrypointsHeap() throws Exception {
+        for (long memory : List.of(512L << 20, 1L << 30, 1535L << 20, 3L << 30, 7L << 30, 48L << 30, 1L << 40)) {
+            ProcessBuilder pb = new ProcessBuilder("sh", "-c", ". " + IMAGES.resolve("moe-memory.sh") + " && moe_heap_flag /nonexistent")
+                    .redirectErrorStream(true);
+            pb.environment().remove("MOE_JAVA_OPTS");
+            pb.environment().put("MOE_MEMORY_LIMIT", String.valueOf(memory));
+            Process p = pb.start();
+            String flag = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            assertTrue(p.waitFor(10, TimeUnit.SECONDS));
+            assertEquals("-Xmx" + (io.moeoperator.operator.spec.PodMemory.heap(memory) >> 20) + "m", flag, memory + " bytes");
+        }
+    }
+
     private static String entrypoint(Path fakeJavaDir, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(IMAGES.resolve("moe").toString()));
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         pb.environment().put("PATH", fakeJavaDir + ":/usr/bin:/bin");
         pb.environment().remove("MOE_JAVA_OPTS");
+        pb.environment().put("MOE_MEMORY_LIMIT", String.valueOf(1L << 30));
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         assertTrue(p.waitFor(10, TimeUnit.SECONDS));

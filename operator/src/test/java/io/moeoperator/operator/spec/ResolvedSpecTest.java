@@ -99,6 +99,8 @@ class ResolvedSpecTest {
             "{model: {uri: 'synthetic://'}, resources: {cpu: '0'}}|spec.resources.cpu: must be positive",
             "{model: {uri: 'synthetic://'}, resources: {memory: 1Gi}, serving: {kvCacheMemory: 1Gi}}|spec.serving.kvCacheMemory: 1Gi does not fit in resources.memory 1Gi",
             "{model: {uri: 'synthetic://'}, serving: {kvCacheMemory: plenty}}|spec.serving.kvCacheMemory: 'plenty' is not a quantity",
+            "{model: {uri: 'synthetic://'}, serving: {kvCacheMemory: 1400Mi}}|spec.serving.kvCacheMemory: 1400Mi does not fit in resources.memory 2Gi, which leaves 1328Mi",
+            "{model: {uri: 'synthetic://'}, resources: {memory: 400Mi}}|spec.resources.memory: 400Mi leaves nothing for the model and its KV cache after the runtime's heap (256Mi) and JVM overhead (200Mi)",
             "{model: {uri: 'synthetic://'}, serving: {port: 29500}}|spec.serving.port: 29500 is the expert-exchange port",
             "{model: {uri: 'synthetic://'}, serving: {maxNumSeqs: 0}}|spec.serving.maxNumSeqs: must be at least 1",
             "{model: {uri: 'synthetic://'}, serving: {startupTimeoutSeconds: 5}}|spec.serving.startupTimeoutSeconds: must be at least 10",
