@@ -87,15 +87,16 @@ public final class VectorOps implements TensorOps, AutoCloseable {
         }
         FloatVector vsum = FloatVector.zero(F);
         i = 0;
-        // EXP is as accurate as Math.exp (within an ulp) and runs as a vector math-library call.
+        // FloatExp, not lanewise(EXP): EXP's result changes by an ulp when C2 compiles this loop. The
+        // tail calls its scalar twin, so an element's e^x does not depend on where n put the tail.
         for (; i <= n - L; i += L) {
-            FloatVector e = FloatVector.fromArray(F, x, off + i).sub(max).lanewise(VectorOperators.EXP);
+            FloatVector e = FloatExp.exp(FloatVector.fromArray(F, x, off + i).sub(max));
             e.intoArray(x, off + i);
             vsum = vsum.add(e);
         }
         float sum = LaneSums.sum(vsum); // a fixed order: reduceLanes' changes when C2 compiles it
         for (; i < n; i++) {
-            float e = (float) Math.exp(x[off + i] - max);
+            float e = FloatExp.exp(x[off + i] - max);
             x[off + i] = e;
             sum += e;
         }
@@ -112,15 +113,17 @@ public final class VectorOps implements TensorOps, AutoCloseable {
     @Override
     public void swiglu(float[] gate, float[] up, int n) {
         int i = 0;
-        // silu in F32 lanes: EXP, an add, a divide; large negative g gives e^-g = inf and silu = -0.
+        // silu in F32 as llama.cpp computes it, g / (1 + e^-g), then times up; large negative g gives
+        // e^-g = inf and silu = -0. The tail does the same float operations, FloatExp's scalar twin
+        // included, so an element's result does not depend on whether it fell in the tail.
         for (; i <= n - L; i += L) {
             FloatVector g = FloatVector.fromArray(F, gate, i);
-            FloatVector silu = g.div(g.neg().lanewise(VectorOperators.EXP).add(1f));
+            FloatVector silu = g.div(FloatExp.exp(g.neg()).add(1f));
             silu.mul(FloatVector.fromArray(F, up, i)).intoArray(gate, i);
         }
         for (; i < n; i++) {
             float g = gate[i];
-            gate[i] = (float) (g / (1.0 + Math.exp(-g))) * up[i];
+            gate[i] = g / (FloatExp.exp(-g) + 1f) * up[i];
         }
     }
 
