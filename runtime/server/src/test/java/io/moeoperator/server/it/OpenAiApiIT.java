@@ -164,6 +164,34 @@ class OpenAiApiIT {
     }
 
     @Test
+    void logitBiasForcesAndBansTokensOnBothEndpoints() {
+        // "e" is one token; +100 makes it the greedy choice at every step.
+        String e = Integer.toString(tokenId("e"));
+        JsonNode forced = http().post("/v1/completions", "{\"model\":\"" + MODEL + "\",\"prompt\":\"Once upon a time\","
+                + "\"max_tokens\":6,\"temperature\":0,\"logit_bias\":{\"" + e + "\":100}}").json();
+        assertEquals("eeeeee", forced.get("choices").get(0).get("text").asText(), forced.toString());
+        JsonNode chat = http().post("/v1/chat/completions", "{\"model\":\"" + MODEL + "\",\"messages\":[{\"role\":"
+                + "\"user\",\"content\":\"Hi\"}],\"max_tokens\":4,\"temperature\":1.5,\"logit_bias\":{\"" + e + "\":100}}")
+                .json();
+        assertEquals("eeee", chat.get("choices").get(0).get("message").get("content").asText(), chat.toString());
+
+        // -100 on the unbiased greedy continuation's first token: the continuation starts otherwise.
+        GenerationResult unbiased = reference("Once upon a time", 1);
+        int first = unbiased.generatedTokens()[0];
+        JsonNode banned = http().post("/v1/completions", "{\"model\":\"" + MODEL + "\",\"prompt\":\"Once upon a time\","
+                + "\"max_tokens\":1,\"temperature\":0,\"logit_bias\":{\"" + first + "\":-100}}").json();
+        assertFalse(banned.get("choices").get(0).get("text").asText().equals(unbiased.text()), banned.toString());
+    }
+
+    private static int tokenId(String text) {
+        try (LoadedModel m = LoadedModel.open(SyntheticModelResource.model(), 1)) {
+            int[] ids = m.tokenizer().encode(text, false, false);
+            assertEquals(1, ids.length, text + " is one token");
+            return ids[0];
+        }
+    }
+
+    @Test
     void healthEndpointsAreUp() {
         for (String probe : new String[] {"live", "ready", "started"}) {
             Http.Reply r = http().get("/q/health/" + probe);
