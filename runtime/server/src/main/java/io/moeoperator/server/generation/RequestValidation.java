@@ -110,6 +110,7 @@ public final class RequestValidation {
         if (stops.stream().anyMatch(String::isEmpty)) {
             throw ApiException.badRequest("stop", "stop strings must not be empty");
         }
+        stops.forEach(s -> Prompts.requireWellFormed(s, "stop"));
         return stops;
     }
 
@@ -156,7 +157,11 @@ public final class RequestValidation {
 
     /** A client's value quoted in an error message, cut short: the reply need not repeat a megabyte. */
     static String abbreviate(String value) {
-        return value.length() <= 80 ? value : value.substring(0, 80) + "... (" + value.length() + " characters)";
+        if (value.length() <= 80) {
+            return value;
+        }
+        int end = Character.isHighSurrogate(value.charAt(79)) ? 79 : 80; // never half a surrogate pair
+        return value.substring(0, end) + "... (" + value.length() + " characters)";
     }
 
     static void unsupportedUnlessZero(String param, Double value) {

@@ -88,7 +88,11 @@ class OpenAiErrorsIT {
         refused("/v1/chat/completions", "{\"model\":\"" + MODEL + "\",\"messages\":[{\"content\":\"hi\"}]}",
                 "messages[0].role");
         refused("/v1/chat/completions", "{\"model\":\"" + MODEL + "\",\"messages\":[{\"role\":\"user\",\"content\":"
-                + "[{\"type\":\"image_url\",\"image_url\":{\"url\":\"x\"}}]}]}", "messages[0].content");
+                + "[{\"type\":\"image_url\",\"image_url\":{\"url\":\"x\"}}]}]}", "messages[0].content[0].type");
+        refused("/v1/chat/completions", "{\"model\":\"" + MODEL + "\",\"messages\":[{\"role\":\"user\"}]}",
+                "messages[0].content");
+        refused("/v1/chat/completions", "{\"model\":\"" + MODEL + "\",\"messages\":[{\"role\":\"wizard\",\"content\":"
+                + "\"hi\"}]}", "messages[0].role");
         // The default template accepts system, user and assistant turns only.
         refused("/v1/chat/completions", "{\"model\":\"" + MODEL + "\",\"messages\":[{\"role\":\"tool\",\"content\":"
                 + "\"42\"}]}", "messages");
