@@ -10,6 +10,8 @@ import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
@@ -99,13 +101,72 @@ public class ErrorMappers {
 
     static ApiException fromJson(JsonProcessingException e) {
         String message = e.getOriginalMessage().lines().findFirst().orElse("");
+        if (message.startsWith("No content to map due to end-of-input")) {
+            return ApiException.badRequest(null, "the request body is empty; send a JSON object");
+        }
+        if (message.startsWith("Unexpected end-of-input")) {
+            return ApiException.badRequest(null, "the request body is not valid JSON: it ends before the JSON value"
+                    + " does (truncated?)");
+        }
+        if (message.startsWith("Trailing token")) {
+            return ApiException.badRequest(null, "the request body has more after its JSON object; send exactly one"
+                    + " JSON object");
+        }
+        if (e instanceof MismatchedInputException m && m.getTargetType() != null) {
+            // Jackson's own words name Java types; say it in JSON's.
+            message = "expected " + jsonType(m.getTargetType()) + ", got " + givenType(message);
+        }
         if (e instanceof JsonMappingException m && !m.getPath().isEmpty()) {
             String param = m.getPath().stream()
                     .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
                     .collect(Collectors.joining(".")).replace(".[", "[");
             return ApiException.badRequest(param, "invalid value for '" + param + "': " + message);
         }
+        if (e instanceof MismatchedInputException) {
+            return ApiException.badRequest(null, "the request body must be a JSON object: " + message);
+        }
         return ApiException.badRequest(null, "the request body is not valid JSON: " + message);
+    }
+
+    /** The JSON type of a value, for a type the request named. */
+    static String jsonType(Class<?> type) {
+        if (type == Integer.class || type == int.class || type == Long.class || type == long.class) {
+            return "an integer";
+        }
+        if (Number.class.isAssignableFrom(type) || type == double.class || type == float.class) {
+            return "a number";
+        }
+        if (type == String.class) {
+            return "a string";
+        }
+        if (type == Boolean.class || type == boolean.class) {
+            return "true or false";
+        }
+        if (java.util.Collection.class.isAssignableFrom(type) || type.isArray()) {
+            return "an array";
+        }
+        return "an object";
+    }
+
+    private static final Pattern GIVEN = Pattern.compile(
+            "(?:from|coerce) (?:an? )?(Array|Object|String|Integer|Number|Floating-point|Boolean|Null) value( \\(.{0,40}?\\))?");
+
+    /** What the client sent instead, read from Jackson's message ("... from String value ('5')"). */
+    static String givenType(String jacksonMessage) {
+        Matcher m = GIVEN.matcher(jacksonMessage);
+        if (!m.find()) {
+            return "a value of another type";
+        }
+        String what = switch (m.group(1)) {
+            case "Array" -> "an array";
+            case "Object" -> "an object";
+            case "String" -> "a string";
+            case "Integer", "Number" -> "a number";
+            case "Floating-point" -> "a number with a fraction";
+            case "Boolean" -> "a boolean";
+            default -> "null";
+        };
+        return m.group(2) == null || m.group(2).contains("token `") ? what : what + m.group(2);
     }
 
     private static boolean isGeneration(String path) {
