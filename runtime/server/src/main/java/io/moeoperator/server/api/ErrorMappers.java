@@ -50,6 +50,12 @@ public class ErrorMappers {
         return respond(fromJson(e), request);
     }
 
+    /** A chunked body that grew past the size limit while it was read (see {@link RequestSizeLimit}). */
+    @ServerExceptionMapper
+    public Response tooLarge(RequestSizeLimit.BodyTooLargeException e, HttpServerRequest request) {
+        return respond(RequestSizeLimit.tooLarge(e.limit), request);
+    }
+
     /** Routing and content negotiation: 404, 405, 415, and the body reader's own 400s. */
     @ServerExceptionMapper
     public Response web(WebApplicationException e, HttpServerRequest request) {
@@ -169,7 +175,7 @@ public class ErrorMappers {
         return m.group(2) == null || m.group(2).contains("token `") ? what : what + m.group(2);
     }
 
-    private static boolean isGeneration(String path) {
+    static boolean isGeneration(String path) {
         return path.startsWith("/v1/completions") || path.startsWith("/v1/chat/completions");
     }
 
