@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import io.moeoperator.engine.ep.ExpertPeerUnavailableException;
+import io.moeoperator.server.generation.GenerationFailedException;
 import io.moeoperator.server.metrics.ServingMetrics;
 import io.vertx.core.http.HttpServerRequest;
 import jakarta.ws.rs.WebApplicationException;
@@ -89,6 +90,19 @@ public class ErrorMappers {
         return r.build();
     }
 
+    /**
+     * The engine failed a non-streaming request after accepting it. Not counted here: the request's
+     * stream counted it when it failed (counting it again was a bug: every such request showed up
+     * twice in {@code moe_request_failure_total{reason="error"}}).
+     */
+    @ServerExceptionMapper
+    public Response generationFailed(GenerationFailedException e) {
+        if (e.answer().status() == 500) {
+            LOG.error("generation failed", e.getCause());
+        }
+        return write(e.answer());
+    }
+
     @ServerExceptionMapper
     public Response unexpected(Throwable e, HttpServerRequest request) {
         LOG.errorf(e, "%s %s failed", request.method(), request.path());
@@ -100,6 +114,10 @@ public class ErrorMappers {
         if (isGeneration(request.path())) {
             metrics.requestFailed(failureReason(e.status()));
         }
+        return write(e);
+    }
+
+    private static Response write(ApiException e) {
         Response.ResponseBuilder r = Response.status(e.status()).type(MediaType.APPLICATION_JSON_TYPE).entity(e.body());
         e.headers().forEach(r::header);
         return r.build();
