@@ -7,6 +7,7 @@ import io.moeoperator.engine.ep.ExpertPeerUnavailableException;
 import io.moeoperator.server.generation.GenerationFailedException;
 import io.moeoperator.server.metrics.ServingMetrics;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
@@ -114,12 +115,20 @@ public class ErrorMappers {
         if (isGeneration(request.path())) {
             metrics.requestFailed(failureReason(e.status()));
         }
-        return write(e);
+        return write(e, request.version() == HttpVersion.HTTP_2);
     }
 
     private static Response write(ApiException e) {
+        return write(e, false);
+    }
+
+    private static Response write(ApiException e, boolean http2) {
         Response.ResponseBuilder r = Response.status(e.status()).type(MediaType.APPLICATION_JSON_TYPE).entity(e.body());
-        e.headers().forEach(r::header);
+        e.headers().forEach((name, value) -> {
+            if (!(http2 && name.equalsIgnoreCase("Connection"))) { // connection-specific: a protocol error in HTTP/2
+                r.header(name, value);
+            }
+        });
         return r.build();
     }
 

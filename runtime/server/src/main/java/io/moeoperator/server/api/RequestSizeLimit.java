@@ -6,6 +6,7 @@ import io.moeoperator.server.metrics.ServingMetrics;
 import io.quarkus.runtime.configuration.MemorySize;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpVersion;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -74,10 +75,11 @@ public class RequestSizeLimit implements ReaderInterceptor {
         if (ErrorMappers.isGeneration(ctx.request().path())) {
             metrics.requestFailed(ErrorMappers.failureReason(413));
         }
-        ctx.response().setStatusCode(413)
-                .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
-                .putHeader(HttpHeaders.CONNECTION, "close")
-                .end(Buffer.buffer(tooLargeBody));
+        ctx.response().setStatusCode(413).putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
+        if (ctx.request().version() != HttpVersion.HTTP_2) { // HTTP/2 has no Connection header: the stream is reset
+            ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+        }
+        ctx.response().end(Buffer.buffer(tooLargeBody));
     }
 
     private boolean isOver(String contentLength) {
