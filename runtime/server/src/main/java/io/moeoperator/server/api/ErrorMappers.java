@@ -6,11 +6,14 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import io.moeoperator.engine.ep.ExpertPeerUnavailableException;
 import io.moeoperator.server.generation.GenerationFailedException;
 import io.moeoperator.server.metrics.ServingMetrics;
+import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpVersion;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -89,6 +92,42 @@ public class ErrorMappers {
         Response.ResponseBuilder r = Response.status(503).type(MediaType.APPLICATION_JSON_TYPE).entity(api.body());
         api.headers().forEach(r::header);
         return r.build();
+    }
+
+    /**
+     * Reading the body failed. When the client closed its connection mid-upload nobody is left to
+     * answer: that is the client leaving, not a fault of the server (counted as cancelled, logged at
+     * DEBUG). A body that stops arriving for {@code quarkus.http.read-timeout} is a 408.
+     */
+    @ServerExceptionMapper
+    public Response bodyNotRead(IOException e, HttpServerRequest request) {
+        if (isClientGone(e) || request.response().closed()) {
+            LOG.debugf("%s %s: the client left before sending its whole body (%s)", request.method(), request.path(), e);
+            if (isGeneration(request.path())) {
+                metrics.requestFailed("cancelled");
+            }
+            return write(ApiException.badRequest(null, "the connection closed before the whole body arrived"));
+        }
+        if ("Read timed out".equals(e.getMessage())) {
+            return respond(new ApiException(408, "invalid_request_error", "the request body stopped arriving"
+                    + " (quarkus.http.read-timeout); send the whole body at once", null, "request_timeout", Map.of(
+                    "Connection", "close")), request);
+        }
+        return unexpected(e, request);
+    }
+
+    private static boolean isClientGone(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof HttpClosedException || t instanceof ClosedChannelException) {
+                return true;
+            }
+            for (Throwable s : t.getSuppressed()) {
+                if (isClientGone(s)) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /**
