@@ -55,6 +55,12 @@ public class ErrorMappers {
         return respond(fromJson(e), request);
     }
 
+    /** A body that is not UTF-8 (see {@link StrictUtf8}). */
+    @ServerExceptionMapper
+    public Response malformed(StrictUtf8.MalformedBodyException e, HttpServerRequest request) {
+        return respond(ApiException.badRequest(null, e.getMessage()), request);
+    }
+
     /** A chunked body that grew past the size limit while it was read (see {@link RequestSizeLimit}). */
     @ServerExceptionMapper
     public Response tooLarge(RequestSizeLimit.BodyTooLargeException e, HttpServerRequest request) {
