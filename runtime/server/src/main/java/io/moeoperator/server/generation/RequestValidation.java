@@ -25,7 +25,7 @@ public final class RequestValidation {
         }
         if (!requested.equals(served)) {
             throw ApiException.badRequest("model", "model_not_found",
-                    "the model '" + requested + "' does not exist; this server serves '" + served + "'");
+                    "the model '" + abbreviate(requested) + "' does not exist; this server serves '" + served + "'");
         }
     }
 
