@@ -163,6 +163,19 @@ class OpenAiApiIT {
         assertEquals(first, http().openAi().completions().create(p).choices().get(0).text());
     }
 
+    /** Synthetic vocabularies hold all 256 byte tokens, as every byte-level BPE does: any text is a prompt. */
+    @Test
+    void promptsInAnyScriptAreServed() {
+        for (String text : new String[] {"你好，世界！请介绍一下你自己。", "日本語で答えてください", "Привет, мир",
+            "café crème 😀👍🏽", "\u0301 lone combining mark", "مرحبا"}) {
+            Completion c = http().openAi().completions().create(greedy(text, 4).build());
+            assertTrue(c.usage().orElseThrow().promptTokens() > 1, text);
+            ChatCompletion chat = http().openAi().chat().completions().create(ChatCompletionCreateParams.builder()
+                    .model(MODEL).addUserMessage(text).maxCompletionTokens(4).temperature(0.0).build());
+            assertTrue(chat.choices().get(0).finishReason().asString().matches("stop|length"), text);
+        }
+    }
+
     @Test
     void logitBiasForcesAndBansTokensOnBothEndpoints() {
         // "e" is one token; +100 makes it the greedy choice at every step.

@@ -99,12 +99,6 @@ class OpenAiErrorsIT {
     }
 
     @Test
-    void textTheVocabularyCannotEncode() {
-        // The synthetic vocabulary is ASCII-only: a prompt with other characters cannot be tokenized.
-        refused("/v1/completions", "{\"model\":\"" + MODEL + "\",\"prompt\":\"caf\\u00e9\"}", "prompt");
-    }
-
-    @Test
     void promptLongerThanTheContext() {
         String longPrompt = "word ".repeat(SyntheticModelResource.CONTEXT * 2);
         JsonNode e = refused("/v1/completions", "{\"model\":\"" + MODEL + "\",\"prompt\":\"" + longPrompt + "\"}",
