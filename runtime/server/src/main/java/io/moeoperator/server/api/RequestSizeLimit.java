@@ -76,7 +76,7 @@ public class RequestSizeLimit implements ReaderInterceptor {
             metrics.requestFailed(ErrorMappers.failureReason(413));
         }
         ctx.response().setStatusCode(413).putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
-        if (ctx.request().version() != HttpVersion.HTTP_2) { // HTTP/2 has no Connection header: the stream is reset
+        if (ctx.request().version() != HttpVersion.HTTP_2) { // HTTP/2 forbids connection-specific headers
             ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
         }
         ctx.response().end(Buffer.buffer(tooLargeBody));

@@ -27,9 +27,13 @@ class OpenAiErrorsIT {
         return new Http(base, null);
     }
 
-    /** A valid completion request with one field replaced (or added) as raw JSON. */
+    /**
+     * A valid completion request with one field replaced (or added) as raw JSON. Replaced, not given
+     * twice: a field given twice is an error of its own.
+     */
     static String completion(String field, String json) {
-        String body = "{\"model\":\"" + MODEL + "\",\"prompt\":\"Hello\",\"max_tokens\":4";
+        String body = "{\"model\":\"" + MODEL + "\",\"prompt\":\"Hello\""
+                + ("max_tokens".equals(field) ? "" : ",\"max_tokens\":4");
         return body + (field == null ? "" : ",\"" + field + "\":" + json) + "}";
     }
 
