@@ -1,11 +1,14 @@
 package io.moeoperator.engine.sample;
 
 import java.util.Arrays;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Picks tokens from logits: greedy, or top-k -> top-p -> temperature -> draw, the order llama.cpp's
- * default sampler chain applies them. Seeded, so a request with a seed is reproducible.
+ * Picks tokens from logits: logit biases first, then greedy, or top-k -> top-p -> temperature ->
+ * draw, the order llama.cpp's default sampler chain applies them. Seeded, so a request with a seed
+ * is reproducible. A sampler reads only its own request's logits and never writes them, so what it
+ * picks cannot depend on the other requests of a batch.
  */
 public final class Sampler {
     private final SamplingParams params;
@@ -16,7 +19,14 @@ public final class Sampler {
         this.random = new SplittableRandom(params.seed());
     }
 
-    public int sample(float[] logits) {
+    /**
+     * @param rawLogits one request's next-token logits, {@code (vocab)}; left unchanged. Bias ids at or
+     *               beyond their length are skipped rather than thrown for, because the sampler runs
+     *               on the step thread, where an exception would fail every request in the batch;
+     *               the server refuses such ids before a request is submitted.
+     */
+    public int sample(float[] rawLogits) {
+        float[] logits = params.logitBias().isEmpty() ? rawLogits : biased(rawLogits, params.logitBias());
         if (params.isGreedy()) {
             return argmax(logits);
         }
@@ -48,6 +58,18 @@ public final class Sampler {
             }
         }
         return order[n - 1];
+    }
+
+    /** A copy of the logits with the biases added. */
+    static float[] biased(float[] logits, Map<Integer, Float> bias) {
+        float[] out = logits.clone();
+        for (var e : bias.entrySet()) {
+            int id = e.getKey();
+            if (id < out.length) {
+                out[id] += e.getValue();
+            }
+        }
+        return out;
     }
 
     /** Index of the largest logit; the lowest index among equals. */

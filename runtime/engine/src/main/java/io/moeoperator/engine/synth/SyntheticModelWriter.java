@@ -5,6 +5,7 @@ import io.moeoperator.engine.gguf.GgufWriter;
 import io.moeoperator.engine.model.ModelConfig;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
@@ -30,7 +31,7 @@ public final class SyntheticModelWriter {
         GgufWriter w = new GgufWriter();
         metadata(w, s);
         vocab.writeTo(w);
-        tensors(w, s);
+        tensors(w, s, vocab);
         w.write(out);
     }
 
@@ -77,7 +78,7 @@ public final class SyntheticModelWriter {
         w.putF32(P + "rope.scaling.yarn_log_multiplier", s.yarnFactor() != 0 ? s.yarnLogMultiplier() : 0f);
     }
 
-    private static void tensors(GgufWriter w, SynthSpec s) {
+    private static void tensors(GgufWriter w, SynthSpec s, SyntheticVocab vocab) {
         int h = s.hidden();
         GgmlType t = s.weightType();
         long seed = s.seed();
@@ -121,8 +122,14 @@ public final class SyntheticModelWriter {
             }
         }
         norm(w, seed, "output_norm.weight", h);
-        w.addTensor("output.weight", t, shape(h, s.vocabSize()),
-                uniform(seed, "output.weight", s.logitScale() / (float) Math.sqrt(h), 0f));
+        // (vocab, hidden): one row per token; tokens the model does not write get zeros (SyntheticVocab#writesText).
+        GgufWriter.RowSource output = uniform(seed, "output.weight", s.logitScale() / (float) Math.sqrt(h), 0f);
+        w.addTensor("output.weight", t, shape(h, s.vocabSize()), (row, dst) -> {
+            output.fill(row, dst); // drawn either way, so a row's values do not depend on the others' tokens
+            if (!vocab.writesText((int) row)) {
+                Arrays.fill(dst, 0f);
+            }
+        });
     }
 
     /** Linear(in -> out), values with standard deviation 1/sqrt(in) so activations stay O(1). */

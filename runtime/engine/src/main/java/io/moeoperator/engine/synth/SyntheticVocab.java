@@ -2,15 +2,16 @@ package io.moeoperator.engine.synth;
 
 import io.moeoperator.engine.gguf.GgufWriter;
 import io.moeoperator.engine.tokenizer.BpeTrainer;
+import io.moeoperator.engine.tokenizer.ByteLevel;
 import io.moeoperator.engine.tokenizer.PreTokenizer;
 import io.moeoperator.engine.tokenizer.TrainedVocab;
 import java.util.List;
 
 /**
- * A synthetic model's vocabulary. {@link #build} makes the default: an ASCII-only byte-level BPE
- * trained on a built-in English corpus, plus DeepSeek's BOS/EOS control tokens. ASCII-only keeps
- * every generated text valid UTF-8 and makes every streamed piece exactly one vocabulary entry
- * (what the llama.cpp comparisons rely on). Any other gpt2-style vocabulary can be given instead.
+ * A synthetic model's vocabulary. {@link #build} makes the default: a byte-level BPE with all 256
+ * byte tokens, so any UTF-8 text encodes, and merges trained on a built-in corpus (mostly English),
+ * plus DeepSeek's BOS/EOS control tokens. Any other gpt2-style vocabulary can be given instead.
+ * What a synthetic model writes is another matter: see {@link #writesText(int)}.
  *
  * @param tokenTypes GGUF token types (1 normal, 3 control, 4 user-defined, ...)
  */
@@ -25,6 +26,32 @@ public record SyntheticVocab(List<String> tokens, int[] tokenTypes, List<String>
         return new SyntheticVocab(v.tokens(), v.ggufTokenTypes(), v.merges(), preTokenizer,
                 v.tokens().indexOf(BOS), v.tokens().indexOf(EOS));
     }
+
+    /**
+     * Whether the synthetic model may write this token: EOS (to end text), or a normal token made only
+     * of printable ASCII, tab, newline and carriage return. The others are there to be read: byte
+     * tokens such as 0xE4 and merges inside multi-byte characters, so that any text encodes, and
+     * BOS and other control tokens, which no trained model writes. The writer gives them a zero
+     * output row, so their logit is exactly 0 while the written tokens' spread around it, and greedy
+     * decoding never picks them in practice. Generated text then stays readable ASCII in which every
+     * streamed piece is one token (a control token's piece is empty), which the llama.cpp
+     * comparisons need.
+     */
+    boolean writesText(int id) {
+        if (tokenTypes[id] != GGUF_NORMAL) {
+            return id == eosId;
+        }
+        String text = tokens.get(id);
+        for (int i = 0; i < text.length(); i++) {
+            int b = ByteLevel.byteOf(text.charAt(i));
+            if (!(b == '\t' || b == '\n' || b == '\r' || (b >= 0x20 && b <= 0x7E))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static final int GGUF_NORMAL = 1;
 
     void writeTo(GgufWriter w) {
         w.putString("tokenizer.ggml.model", "gpt2");

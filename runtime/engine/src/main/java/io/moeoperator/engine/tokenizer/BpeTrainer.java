@@ -9,41 +9,39 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * A small, deterministic byte-level BPE trainer for the synthetic demo model. The vocabulary is
- * ASCII-only: its base symbols are exactly the bytes '\t', '\n', '\r' and 0x20..0x7E (98 symbols, in byte
- * order, as GPT-2 byte characters), so any text made of those characters can be encoded and decoded
- * back. Merges are learned from the corpus as in classic BPE: count adjacent symbol pairs over the
- * pre-tokenized words (weighted by how often each word occurs), merge the most frequent pair
- * (ties: lexicographically smallest left text, then right text), repeat. Special tokens come last,
- * as CONTROL tokens. The same inputs always give the same vocabulary.
+ * A small, deterministic byte-level BPE trainer for the synthetic demo model. Its base symbols are
+ * all 256 bytes (token id = byte value, as GPT-2 byte characters), as in every byte-level BPE, so any
+ * UTF-8 text can be encoded and decoded back. Merges are learned from the corpus's UTF-8 bytes as in
+ * classic BPE: count adjacent symbol pairs over the pre-tokenized words (weighted by how often each
+ * word occurs), merge the most frequent pair (ties: lexicographically smallest left text, then right
+ * text), repeat. Special tokens come last, as CONTROL tokens. The same inputs always give the same
+ * vocabulary.
  */
 public final class BpeTrainer {
-    /** A few KB of plain ASCII prose and code written for this project. */
+    /** A few KB of prose (mostly English, some in other scripts) and code written for this project. */
     public static final String DEFAULT_CORPUS = DefaultCorpus.TEXT;
-    /** '\t', '\n', '\r' and 0x20..0x7E. */
-    static final int NUM_BASE_SYMBOLS = 97;
+    /** One per byte value. */
+    static final int NUM_BASE_SYMBOLS = 256;
 
     private BpeTrainer() {}
 
     /**
      * Trains a vocabulary of exactly vocabSize tokens.
      *
-     * @param corpus        training text; only '\t', '\n', '\r' and printable ASCII are allowed
-     * @param vocabSize     total tokens: 97 base symbols + learned merges + special tokens
+     * @param corpus        training text, any valid Unicode (an unpaired surrogate has no UTF-8 form)
+     * @param vocabSize     total tokens: 256 byte tokens + learned merges + special tokens
      * @param pre           the pre-tokenizer the model will declare, so training sees the same words
      * @param specialTokens texts of CONTROL tokens appended at the end (e.g. "&lt;|endoftext|&gt;")
-     * @throws IllegalArgumentException if the corpus has another character or cannot supply enough
-     *                                  merges
+     * @throws IllegalArgumentException if the corpus holds an unpaired surrogate or cannot supply
+     *                                  enough merges
      */
     public static TrainedVocab train(String corpus, int vocabSize, PreTokenizer pre, List<String> specialTokens) {
         checkCorpus(corpus);
         List<String> tokens = new ArrayList<>();
         Map<String, Integer> ids = new HashMap<>();
-        for (int b = 0; b < 128; b++) {
-            if (isAllowed(b)) {
-                ids.put(String.valueOf(ByteLevel.charOf(b)), tokens.size());
-                tokens.add(String.valueOf(ByteLevel.charOf(b)));
-            }
+        for (int b = 0; b < NUM_BASE_SYMBOLS; b++) {
+            ids.put(String.valueOf(ByteLevel.charOf(b)), tokens.size());
+            tokens.add(String.valueOf(ByteLevel.charOf(b)));
         }
         int numNormal = vocabSize - specialTokens.size();
         if (numNormal < tokens.size()) {
@@ -75,10 +73,10 @@ public final class BpeTrainer {
         List<int[]> words = new ArrayList<>();
         List<Integer> freqs = new ArrayList<>();
         for (var e : wordCounts.entrySet()) {
-            byte[] bytes = e.getKey().getBytes(StandardCharsets.US_ASCII);
+            byte[] bytes = e.getKey().getBytes(StandardCharsets.UTF_8);
             int[] symbols = new int[bytes.length];
             for (int i = 0; i < bytes.length; i++) {
-                symbols[i] = ids.get(String.valueOf(ByteLevel.charOf(bytes[i])));
+                symbols[i] = bytes[i] & 0xFF; // byte tokens have id = byte value
             }
             words.add(symbols);
             freqs.add(e.getValue());
@@ -177,15 +175,12 @@ public final class BpeTrainer {
     private static void checkCorpus(String corpus) {
         for (int i = 0; i < corpus.length(); i++) {
             char c = corpus.charAt(i);
-            if (!isAllowed(c)) {
-                throw new IllegalArgumentException(String.format("corpus character U+%04X at offset %d is not"
-                        + " allowed: the synthetic vocabulary covers only '\\t', '\\n', '\\r' and printable ASCII"
-                        + " (0x20..0x7E)", (int) c, i));
+            if (Character.isHighSurrogate(c) && i + 1 < corpus.length() && Character.isLowSurrogate(corpus.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw new IllegalArgumentException(String.format("corpus character U+%04X at offset %d is an unpaired"
+                        + " surrogate, which has no UTF-8 bytes to train on", (int) c, i));
             }
         }
-    }
-
-    private static boolean isAllowed(int c) {
-        return c == '\t' || c == '\n' || c == '\r' || (c >= 0x20 && c <= 0x7E);
     }
 }

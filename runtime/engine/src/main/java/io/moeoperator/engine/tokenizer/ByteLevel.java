@@ -11,7 +11,7 @@ import java.nio.charset.StandardCharsets;
  * (so a space is 'Ġ' U+0120 and a newline 'Ċ' U+010A). Same table as llama.cpp unicode.cpp
  * {@code unicode_byte_to_utf8_map}.
  */
-final class ByteLevel {
+public final class ByteLevel {
     private static final char[] BYTE_TO_CHAR = new char[256];
     /** Indexed by character; -1 where a character stands for no byte. Covers U+0000..U+01FF. */
     private static final short[] CHAR_TO_BYTE = new short[512];
@@ -29,12 +29,12 @@ final class ByteLevel {
 
     private ByteLevel() {}
 
-    static char charOf(int unsignedByte) {
+    public static char charOf(int unsignedByte) {
         return BYTE_TO_CHAR[unsignedByte];
     }
 
     /** The byte a character stands for, or -1 if it is not one of the 256 table characters. */
-    static int byteOf(char c) {
+    public static int byteOf(char c) {
         return c < CHAR_TO_BYTE.length ? CHAR_TO_BYTE[c] : -1;
     }
 

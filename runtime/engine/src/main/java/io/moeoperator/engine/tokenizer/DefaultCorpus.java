@@ -1,9 +1,11 @@
 package io.moeoperator.engine.tokenizer;
 
 /**
- * The built-in training text for the synthetic demo vocabulary: plain ASCII prose about running a
- * model server, followed by some code and configuration, so that common English words, spaces,
- * indentation, punctuation and digits all get merges. Written for this project.
+ * The built-in training text for the synthetic demo vocabulary: prose about running a model server,
+ * followed by some code and configuration, so that common English words, spaces, indentation,
+ * punctuation and digits all get merges; and a few sentences in other scripts (Latin with accents,
+ * Cyrillic, Greek, CJK, Hangul, Arabic, Devanagari, emoji), so that larger vocabularies also learn
+ * merges inside multi-byte UTF-8 characters. Written for this project.
  */
 final class DefaultCorpus {
     static final String TEXT = """
@@ -138,6 +140,22 @@ final class DefaultCorpus {
                     self.ref_count[block] -= 1
                     if self.ref_count[block] == 0:
                         self.free.append(block)
+
+            Le serveur charge le modèle au démarrage, puis il répond aux requêtes. Les experts sont \
+            répartis entre plusieurs machines, et chaque jeton ne passe que par deux ou trois d'entre eux.
+            Der Operator überwacht den Cluster und startet die Server neu, wenn ein Knoten ausfällt. Große \
+            Modelle brauchen viel Speicher; kleine Modelle laufen schon auf einem Laptop.
+            ¿Cuántas fichas por segundo puede servir una réplica? Depende del tamaño del modelo y de la \
+            memoria disponible.
+            Модель состоит из многих экспертов, и для каждого токена маршрутизатор выбирает только \
+            лучших. Поэтому большая модель отвечает быстро.
+            Ο διακομιστής απαντά σε κάθε αίτημα με ένα κείμενο.
+            模型由许多专家组成，每个词元只经过其中两三个专家。服务器在启动时加载权重，然后开始回答请求。
+            トークナイザーは文章を数字の列に変換します。日本語の文字は三バイトで表されることが多いです。
+            서버는 요청을 받으면 먼저 프롬프트를 토큰으로 나눕니다.
+            يقوم الخادم بتحميل النموذج عند البدء ثم يجيب على الطلبات.
+            सर्वर हर अनुरोध का उत्तर देता है।
+            Status: ✅ ready, 🚀 fast, 🧠 experts, 😀 happy users 👍🏽
 
             The end of a document is marked by a special token, and so is the end of each turn in a \
             chat. The model learns to produce that token when it has said enough, and the engine stops \

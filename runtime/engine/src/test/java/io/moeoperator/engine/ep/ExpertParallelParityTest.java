@@ -11,6 +11,7 @@ import io.moeoperator.engine.exec.EngineConfig;
 import io.moeoperator.engine.exec.FinishReason;
 import io.moeoperator.engine.exec.GenerationListener;
 import io.moeoperator.engine.exec.GenerationRequest;
+import io.moeoperator.engine.exec.GenerationResult;
 import io.moeoperator.engine.exec.LoadedModel;
 import io.moeoperator.engine.gguf.GgmlType;
 import io.moeoperator.engine.model.DeepSeek2Model;
@@ -149,10 +150,12 @@ class ExpertParallelParityTest {
     void twoEnginesBatchingConcurrentlyGenerateWhatOneProcessDoes() throws Exception {
         String[] prompts = {"Once upon a time", "The quick brown fox", "def main():", "In 1969, three", "a", "Routing"};
         List<List<Integer>> expected = new ArrayList<>();
+        List<String> expectedFinish = new ArrayList<>();
         try (LoadedModel single = LoadedModel.open(sigmoid, 1)) {
             for (String p : prompts) {
-                int[] tokens = single.generator().generate(p, 12, SamplingParams.greedy(), null).generatedTokens();
-                expected.add(Arrays.stream(tokens).boxed().toList());
+                GenerationResult r = single.generator().generate(p, 12, SamplingParams.greedy(), null);
+                expected.add(Arrays.stream(r.generatedTokens()).boxed().toList());
+                expectedFinish.add(r.finishReason());
             }
         }
         Ranks ranks = new Ranks(sigmoid, 2, null);
@@ -170,7 +173,7 @@ class ExpertParallelParityTest {
                 }
             }
             for (int i = 0; i < results.size(); i++) {
-                assertEquals(FinishReason.LENGTH, results.get(i).done.get(60, TimeUnit.SECONDS));
+                assertEquals(expectedFinish.get(i % prompts.length), results.get(i).done.get(60, TimeUnit.SECONDS).apiName());
                 assertEquals(expected.get(i % prompts.length), results.get(i).tokens(), prompts[i % prompts.length]);
             }
             // Tokens are counted per logical expert on the rank that routed them: the two ranks' counts

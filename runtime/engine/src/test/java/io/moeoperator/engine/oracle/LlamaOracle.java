@@ -11,6 +11,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 
 /**
@@ -35,14 +36,22 @@ final class LlamaOracle implements AutoCloseable {
         this.model = new LlamaModel(params);
     }
 
-    /** The greedy continuation as streamed pieces (one piece per token on an ASCII vocabulary). */
+    /** The greedy continuation as streamed pieces (one piece per token of a synthetic model's output). */
     List<String> greedyPieces(String prompt, int maxTokens) {
+        return greedyPieces(prompt, maxTokens, List.of());
+    }
+
+    /** As {@link #greedyPieces(String, int)}, with these tokens banned (llama.cpp's logit_bias of -infinity). */
+    List<String> greedyPieces(String prompt, int maxTokens, Collection<Integer> bannedIds) {
         InferenceParameters ip = new InferenceParameters(prompt)
                 .setTemperature(0f)
                 .setTopK(1)
                 .setSamplers(Sampler.TOP_K)
                 .setNPredict(maxTokens)
                 .setCachePrompt(false);
+        if (!bannedIds.isEmpty()) {
+            ip.disableTokenIds(bannedIds);
+        }
         List<String> pieces = new ArrayList<>();
         for (LlamaOutput out : model.generate(ip)) {
             if (!out.text.isEmpty()) {

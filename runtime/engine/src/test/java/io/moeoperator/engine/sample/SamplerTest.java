@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class SamplerTest {
@@ -51,7 +52,55 @@ class SamplerTest {
     }
 
     @Test
+    void logitBiasIsAddedBeforeGreedyChoice() {
+        // LOGITS' argmax is 1 (3.0, tied with 4, lowest index wins).
+        assertEquals(4, new Sampler(SamplingParams.greedy().withLogitBias(Map.of(1, -0.5f))).sample(LOGITS));
+        assertEquals(3, new Sampler(SamplingParams.greedy().withLogitBias(Map.of(3, 100f))).sample(LOGITS),
+                "+100 forces the token with the lowest logit");
+        assertEquals(2, new Sampler(SamplingParams.greedy().withLogitBias(Map.of(1, -100f, 4, Float.NEGATIVE_INFINITY)))
+                .sample(LOGITS), "-100 and -Infinity ban");
+    }
+
+    @Test
+    void aBannedTokenIsNeverDrawnAndAForcedOneAlways() {
+        Sampler banned = new Sampler(new SamplingParams(2f, 0, 1f, 5, Map.of(1, -100f, 4, -100f)));
+        Sampler forced = new Sampler(new SamplingParams(2f, 0, 1f, 5, Map.of(5, 100f)));
+        for (int i = 0; i < 2000; i++) {
+            int t = banned.sample(LOGITS);
+            assertTrue(t != 1 && t != 4, "banned token drawn: " + t);
+            assertEquals(5, forced.sample(LOGITS));
+        }
+    }
+
+    @Test
+    void biasShiftsTheSoftmax() {
+        // p = 0.5 each without bias; +ln 3 on token 1 makes it 0.75.
+        Sampler s = new Sampler(new SamplingParams(1f, 0, 1f, 7, Map.of(1, (float) Math.log(3))));
+        int ones = 0;
+        int n = 20000;
+        for (int i = 0; i < n; i++) {
+            ones += s.sample(new float[] {0f, 0f});
+        }
+        assertEquals(0.75, ones / (double) n, 0.02);
+    }
+
+    @Test
+    void theCallersLogitsAreLeftAloneAndIdsBeyondThemSkipped() {
+        float[] logits = LOGITS.clone();
+        Sampler s = new Sampler(SamplingParams.greedy().withLogitBias(Map.of(0, 50f, 99, 100f)));
+        assertEquals(0, s.sample(logits));
+        assertEquals(LOGITS.length, logits.length);
+        for (int i = 0; i < LOGITS.length; i++) {
+            assertEquals(LOGITS[i], logits[i], "logit " + i + " was modified");
+        }
+    }
+
+    @Test
     void invalidParametersAreRejected() {
+        assertThrows(IllegalArgumentException.class, () -> new SamplingParams(1f, 0, 1f, 0, Map.of(-1, 1f)));
+        assertThrows(IllegalArgumentException.class, () -> new SamplingParams(1f, 0, 1f, 0, Map.of(1, Float.NaN)));
+        assertThrows(IllegalArgumentException.class,
+                () -> new SamplingParams(1f, 0, 1f, 0, Map.of(1, Float.POSITIVE_INFINITY)));
         assertThrows(IllegalArgumentException.class, () -> new SamplingParams(-0.1f, 0, 1f, 0));
         assertThrows(IllegalArgumentException.class, () -> new SamplingParams(Float.NaN, 0, 1f, 0));
         assertThrows(IllegalArgumentException.class, () -> new SamplingParams(1f, 0, 0f, 0));

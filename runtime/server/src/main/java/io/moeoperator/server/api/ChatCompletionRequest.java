@@ -10,7 +10,7 @@ import java.util.List;
 public record ChatCompletionRequest(
         String model, List<Message> messages, Integer maxTokens, Integer maxCompletionTokens, Double temperature,
         Double topP, Integer topK, Long seed, JsonNode stop, Integer n, Boolean stream, StreamOptions streamOptions,
-        Double presencePenalty, Double frequencyPenalty, Boolean logprobs, JsonNode tools)
+        Double presencePenalty, Double frequencyPenalty, Boolean logprobs, JsonNode tools, JsonNode logitBias)
         implements GenerationFields {
 
     /**

@@ -13,6 +13,7 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.core.MediaType;
 import java.time.Instant;
+import java.util.Map;
 import java.util.UUID;
 import org.jboss.resteasy.reactive.RestMulti;
 
@@ -40,6 +41,7 @@ public class ChatCompletionsResource {
         }
         RequestValidation.requireModel(request.model(), model.id());
         RequestValidation.checkSampling(request);
+        Map<Integer, Float> logitBias = RequestValidation.logitBias(request.logitBias(), model.tokenizer().vocabSize());
         if (Boolean.TRUE.equals(request.logprobs())) {
             throw ApiException.badRequest("logprobs", "logprobs are not supported");
         }
@@ -49,7 +51,7 @@ public class ChatCompletionsResource {
         int[] prompt = Prompts.chat(request.messages(), model.chatTemplate(), model.tokenizer());
         // Without max_tokens a chat reply may use the rest of the context, as OpenAI's does.
         GenerationOptions options = RequestValidation.options(request, "messages", prompt.length,
-                model.contextLength(), Integer.MAX_VALUE);
+                model.contextLength(), Integer.MAX_VALUE).withLogitBias(logitBias);
         String id = "chatcmpl-" + UUID.randomUUID();
         long created = Instant.now().getEpochSecond();
         Multi<GenerationEvent> events = generations.start(id, prompt, options, arrivalNanos);

@@ -11,5 +11,5 @@ import com.fasterxml.jackson.databind.JsonNode;
 public record CompletionRequest(
         String model, JsonNode prompt, Integer maxTokens, Double temperature, Double topP, Integer topK, Long seed,
         JsonNode stop, Integer n, Boolean stream, StreamOptions streamOptions, Double presencePenalty,
-        Double frequencyPenalty, Boolean echo, Integer logprobs, String suffix, Integer bestOf)
+        Double frequencyPenalty, Boolean echo, Integer logprobs, String suffix, Integer bestOf, JsonNode logitBias)
         implements GenerationFields {}

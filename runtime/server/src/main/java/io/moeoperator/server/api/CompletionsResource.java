@@ -14,6 +14,7 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.core.MediaType;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.jboss.resteasy.reactive.RestMulti;
 
@@ -44,10 +45,11 @@ public class CompletionsResource {
         }
         RequestValidation.requireModel(request.model(), model.id());
         RequestValidation.checkSampling(request);
+        Map<Integer, Float> logitBias = RequestValidation.logitBias(request.logitBias(), model.tokenizer().vocabSize());
         refuseUnsupported(request);
         int[] prompt = Prompts.completion(request.prompt(), model.tokenizer());
         GenerationOptions options = RequestValidation.options(request, "prompt", prompt.length, model.contextLength(),
-                DEFAULT_MAX_TOKENS);
+                DEFAULT_MAX_TOKENS).withLogitBias(logitBias);
         String id = "cmpl-" + UUID.randomUUID();
         long created = Instant.now().getEpochSecond();
         Multi<GenerationEvent> events = generations.start(id, prompt, options, arrivalNanos);

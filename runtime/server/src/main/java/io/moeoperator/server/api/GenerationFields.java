@@ -29,6 +29,9 @@ public interface GenerationFields {
 
     Double frequencyPenalty();
 
+    /** {@code logit_bias}: an object from token id (a decimal string) to a bias in [-100, 100], or absent. */
+    JsonNode logitBias();
+
     /** {@code stream_options}: only {@code include_usage} changes anything. */
     record StreamOptions(Boolean includeUsage) {}
 }

@@ -3,6 +3,7 @@ package io.moeoperator.server.api;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.moeoperator.engine.ep.ExpertPeerUnavailableException;
+import io.moeoperator.server.generation.GenerationFailedException;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -56,6 +57,9 @@ public class ResponseBodies {
     private static ErrorBody errorOf(Throwable e) {
         if (e instanceof ApiException api) {
             return api.body();
+        }
+        if (e instanceof GenerationFailedException failed) {
+            return failed.answer().body();
         }
         if (e instanceof ExpertPeerUnavailableException peer) {
             return ApiException.expertPeerUnavailable(peer.getMessage()).body();

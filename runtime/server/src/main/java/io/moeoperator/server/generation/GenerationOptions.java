@@ -2,6 +2,7 @@ package io.moeoperator.server.generation;
 
 import io.moeoperator.engine.sample.SamplingParams;
 import java.util.List;
+import java.util.Map;
 
 /**
  * How to run one request, validated from the client's fields.
@@ -13,5 +14,10 @@ public record GenerationOptions(int maxTokens, SamplingParams sampling, List<Str
                                 boolean includeUsage) {
     public GenerationOptions {
         stops = List.copyOf(stops);
+    }
+
+    /** The same options with these logit biases (token id to bias) in the sampling parameters. */
+    public GenerationOptions withLogitBias(Map<Integer, Float> logitBias) {
+        return new GenerationOptions(maxTokens, sampling.withLogitBias(logitBias), stops, stream, includeUsage);
     }
 }

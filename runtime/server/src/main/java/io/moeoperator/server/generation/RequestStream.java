@@ -59,7 +59,7 @@ final class RequestStream {
                     // Not asked for by this request: the engine is shutting down.
                     if (ended.compareAndSet(false, true)) {
                         metrics.requestFailed("cancelled", completionTokens);
-                        out.fail(new IllegalStateException("the request was cancelled: the server is shutting down"));
+                        out.fail(GenerationFailedException.shuttingDown());
                     }
                 } else {
                     emit(stopMatcher.flush(), out);
@@ -69,7 +69,7 @@ final class RequestStream {
             case EngineEvent.Failed f -> {
                 if (ended.compareAndSet(false, true)) {
                     metrics.requestFailed("error", completionTokens);
-                    out.fail(f.error());
+                    out.fail(GenerationFailedException.engineError(f.error()));
                 }
             }
         }

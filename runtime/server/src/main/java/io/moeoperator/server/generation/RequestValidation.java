@@ -5,8 +5,11 @@ import io.moeoperator.engine.sample.SamplingParams;
 import io.moeoperator.server.api.ApiException;
 import io.moeoperator.server.api.GenerationFields;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
 
 /**
  * Checks the fields both endpoints share and turns them into {@link GenerationOptions}. Each
@@ -22,7 +25,7 @@ public final class RequestValidation {
         }
         if (!requested.equals(served)) {
             throw ApiException.badRequest("model", "model_not_found",
-                    "the model '" + requested + "' does not exist; this server serves '" + served + "'");
+                    "the model '" + abbreviate(requested) + "' does not exist; this server serves '" + served + "'");
         }
     }
 
@@ -109,7 +112,58 @@ public final class RequestValidation {
         if (stops.stream().anyMatch(String::isEmpty)) {
             throw ApiException.badRequest("stop", "stop strings must not be empty");
         }
+        stops.forEach(s -> Prompts.requireWellFormed(s, "stop"));
         return stops;
+    }
+
+    /** OpenAI's bounds for a {@code logit_bias} value: -100 bans a token, 100 forces it. */
+    static final double MAX_ABS_LOGIT_BIAS = 100;
+
+    /**
+     * {@code logit_bias}, as OpenAI defines it: a JSON object whose keys are token ids (decimal
+     * integers below {@code vocabSize}) and whose values are numbers from -100 to 100.
+     *
+     * @return token id to bias; empty when the field is absent, null or {}
+     */
+    public static Map<Integer, Float> logitBias(JsonNode bias, int vocabSize) {
+        if (bias == null || bias.isNull()) {
+            return Map.of();
+        }
+        if (!bias.isObject()) {
+            throw ApiException.badRequest("logit_bias", "logit_bias must be an object mapping token ids to biases"
+                    + " from -100 to 100 (e.g. {\"50256\": -100}), got " + abbreviate(bias.toString()));
+        }
+        Map<Integer, Float> out = new HashMap<>();
+        for (var e : bias.properties()) {
+            String key = e.getKey();
+            if (!TOKEN_ID.matcher(key).matches()) {
+                throw ApiException.badRequest("logit_bias", "logit_bias key '" + abbreviate(key) + "' is not a token id:"
+                        + " keys are decimal integers from 0 to " + (vocabSize - 1));
+            }
+            long id = key.length() > 10 ? Long.MAX_VALUE : Long.parseLong(key);
+            if (id >= vocabSize) {
+                throw ApiException.badRequest("logit_bias", "logit_bias key '" + abbreviate(key) + "' is outside the"
+                        + " vocabulary: token ids are 0 to " + (vocabSize - 1));
+            }
+            JsonNode value = e.getValue();
+            if (!value.isNumber() || !(Math.abs(value.asDouble()) <= MAX_ABS_LOGIT_BIAS)) {
+                throw ApiException.badRequest("logit_bias", "logit_bias value for token " + id + " must be a number"
+                        + " from -100 to 100, got " + abbreviate(value.toString()));
+            }
+            out.put((int) id, (float) value.asDouble());
+        }
+        return out;
+    }
+
+    private static final Pattern TOKEN_ID = Pattern.compile("[0-9]+");
+
+    /** A client's value quoted in an error message, cut short: the reply need not repeat a megabyte. */
+    static String abbreviate(String value) {
+        if (value.length() <= 80) {
+            return value;
+        }
+        int end = Character.isHighSurrogate(value.charAt(79)) ? 79 : 80; // never half a surrogate pair
+        return value.substring(0, end) + "... (" + value.length() + " characters)";
     }
 
     static void unsupportedUnlessZero(String param, Double value) {

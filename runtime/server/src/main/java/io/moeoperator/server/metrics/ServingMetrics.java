@@ -40,7 +40,7 @@ public class ServingMetrics {
     /** Held here because meters keep only weak references to the objects they read. */
     private StatsSnapshot stats;
 
-    ServingMetrics(MeterRegistry registry) {
+    public ServingMetrics(MeterRegistry registry) {
         this.registry = registry;
         this.promptTokens = Counter.builder("moe.prompt.tokens").description("Prompt tokens of admitted requests")
                 .register(registry);

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.moeoperator.server.api.ApiException;
 import io.moeoperator.server.api.CompletionRequest;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class RequestValidationTest {
@@ -22,7 +23,7 @@ class RequestValidationTest {
             throw new AssertionError(e);
         }
         return new CompletionRequest("m", null, maxTokens, temperature, topP, topK, 7L, stop, null, true, null,
-                null, null, null, null, null, null);
+                null, null, null, null, null, null, null);
     }
 
     static ApiException refused(CompletionRequest r) {
@@ -89,6 +90,54 @@ class RequestValidationTest {
         assertEquals(400, e.status());
         assertEquals("model_not_found", e.body().error().code());
         assertTrue(e.getMessage().contains("gpt-4") && e.getMessage().contains("tiny"));
+    }
+
+    static JsonNode json(String text) {
+        try {
+            return JSON.readTree(text);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    void logitBiasMapsTokenIdsToBiases() {
+        assertEquals(Map.of(), RequestValidation.logitBias(null, 384));
+        assertEquals(Map.of(), RequestValidation.logitBias(json("null"), 384));
+        assertEquals(Map.of(), RequestValidation.logitBias(json("{}"), 384));
+        assertEquals(Map.of(0, -100f, 383, 100f, 7, 2.5f),
+                RequestValidation.logitBias(json("{\"0\": -100, \"383\": 100, \"7\": 2.5}"), 384));
+    }
+
+    @Test
+    void aBadLogitBiasNamesTheKeyOrValue() {
+        for (String[] c : new String[][] {
+            {"{\"abc\": 5}", "'abc' is not a token id"},
+            {"{\"-1\": 5}", "'-1' is not a token id"},
+            {"{\"1.5\": 5}", "'1.5' is not a token id"},
+            {"{\" 7\": 5}", "' 7' is not a token id"},
+            {"{\"384\": 5}", "'384' is outside the vocabulary: token ids are 0 to 383"},
+            {"{\"99999999999999999999\": 5}", "'99999999999999999999' is outside the vocabulary"},
+            {"{\"5\": 101}", "value for token 5 must be a number from -100 to 100, got 101"},
+            {"{\"5\": -100.5}", "got -100.5"},
+            {"{\"5\": \"10\"}", "got \"10\""},
+            {"{\"5\": null}", "got null"},
+            {"{\"5\": 1e999}", "must be a number from -100 to 100"},
+            {"[5]", "must be an object mapping token ids"},
+            {"\"5\"", "must be an object mapping token ids"},
+        }) {
+            ApiException e = assertThrows(ApiException.class, () -> RequestValidation.logitBias(json(c[0]), 384), c[0]);
+            assertEquals("logit_bias", param(e), c[0]);
+            assertTrue(e.getMessage().contains(c[1]), c[0] + " -> " + e.getMessage());
+        }
+    }
+
+    @Test
+    void logitBiasReachesTheSamplingParameters() {
+        GenerationOptions o = RequestValidation.options(request(3, 0.0, null, null, null), "prompt", 1, 100, 16)
+                .withLogitBias(Map.of(5, -100f));
+        assertEquals(Map.of(5, -100f), o.sampling().logitBias());
+        assertEquals(0f, o.sampling().temperature());
     }
 
     private static String param(ApiException e) {

@@ -163,6 +163,47 @@ class OpenAiApiIT {
         assertEquals(first, http().openAi().completions().create(p).choices().get(0).text());
     }
 
+    /** Synthetic vocabularies hold all 256 byte tokens, as every byte-level BPE does: any text is a prompt. */
+    @Test
+    void promptsInAnyScriptAreServed() {
+        for (String text : new String[] {"你好，世界！请介绍一下你自己。", "日本語で答えてください", "Привет, мир",
+            "café crème 😀👍🏽", "\u0301 lone combining mark", "مرحبا"}) {
+            Completion c = http().openAi().completions().create(greedy(text, 4).build());
+            assertTrue(c.usage().orElseThrow().promptTokens() > 1, text);
+            ChatCompletion chat = http().openAi().chat().completions().create(ChatCompletionCreateParams.builder()
+                    .model(MODEL).addUserMessage(text).maxCompletionTokens(4).temperature(0.0).build());
+            assertTrue(chat.choices().get(0).finishReason().asString().matches("stop|length"), text);
+        }
+    }
+
+    @Test
+    void logitBiasForcesAndBansTokensOnBothEndpoints() {
+        // "e" is one token; +100 makes it the greedy choice at every step.
+        String e = Integer.toString(tokenId("e"));
+        JsonNode forced = http().post("/v1/completions", "{\"model\":\"" + MODEL + "\",\"prompt\":\"Once upon a time\","
+                + "\"max_tokens\":6,\"temperature\":0,\"logit_bias\":{\"" + e + "\":100}}").json();
+        assertEquals("eeeeee", forced.get("choices").get(0).get("text").asText(), forced.toString());
+        JsonNode chat = http().post("/v1/chat/completions", "{\"model\":\"" + MODEL + "\",\"messages\":[{\"role\":"
+                + "\"user\",\"content\":\"Hi\"}],\"max_tokens\":4,\"temperature\":1.5,\"logit_bias\":{\"" + e + "\":100}}")
+                .json();
+        assertEquals("eeee", chat.get("choices").get(0).get("message").get("content").asText(), chat.toString());
+
+        // -100 on the unbiased greedy continuation's first token: the continuation starts otherwise.
+        GenerationResult unbiased = reference("Once upon a time", 1);
+        int first = unbiased.generatedTokens()[0];
+        JsonNode banned = http().post("/v1/completions", "{\"model\":\"" + MODEL + "\",\"prompt\":\"Once upon a time\","
+                + "\"max_tokens\":1,\"temperature\":0,\"logit_bias\":{\"" + first + "\":-100}}").json();
+        assertFalse(banned.get("choices").get(0).get("text").asText().equals(unbiased.text()), banned.toString());
+    }
+
+    private static int tokenId(String text) {
+        try (LoadedModel m = LoadedModel.open(SyntheticModelResource.model(), 1)) {
+            int[] ids = m.tokenizer().encode(text, false, false);
+            assertEquals(1, ids.length, text + " is one token");
+            return ids[0];
+        }
+    }
+
     @Test
     void healthEndpointsAreUp() {
         for (String probe : new String[] {"live", "ready", "started"}) {

@@ -122,6 +122,11 @@ final class ServeProcess implements AutoCloseable {
         return process.isAlive();
     }
 
+    /** The server JVM's process id (bin/moe execs java, so it is the started process's own). */
+    long pid() {
+        return process.pid();
+    }
+
     /** Waits for the process to exit on its own; returns its exit code. */
     int awaitExit(Duration limit) throws InterruptedException {
         assertTrue(process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS), name + " did not exit: " + log());
