@@ -4,9 +4,10 @@ import java.util.Arrays;
 import java.util.stream.Collectors;
 
 /**
- * The ggml tensor element types this engine reads and writes, with the ids GGUF files use.
- * Block types store {@code blockSize} elements in {@code blockBytes} bytes; a row's length must be a
- * multiple of the block size.
+ * The tensor element types this engine computes with, with the ids GGUF files use. Block types store
+ * {@code blockSize} elements in {@code blockBytes} bytes; a row's length must be a multiple of the
+ * block size. {@link #F8_E4M3} is not a GGUF type (it has no id): safetensors checkpoints such as
+ * DeepSeek-V3's store it with a float scale per block of weights (see {@code kernel.BlockScales}).
  */
 public enum GgmlType {
     F32(0, 1, 4),
@@ -15,7 +16,9 @@ public enum GgmlType {
     Q4_0(2, 32, 2 + 16),
     /** 32 weights: f16 scale d, then 32 signed bytes; x = d * q. */
     Q8_0(8, 32, 2 + 32),
-    BF16(30, 1, 2);
+    BF16(30, 1, 2),
+    /** OCP FP8 E4M3 ("float8_e4m3fn": 1 sign, 4 exponent, 3 mantissa bits, no infinities); no GGUF id. */
+    F8_E4M3(-1, 1, 1);
 
     private final int id;
     private final int blockSize;
@@ -51,15 +54,16 @@ public enum GgmlType {
     /** The type with this GGUF id, or null when this engine does not support it. */
     public static GgmlType byId(int id) {
         for (GgmlType t : values()) {
-            if (t.id == id) {
+            if (t.id == id && id >= 0) {
                 return t;
             }
         }
         return null;
     }
 
+    /** The types a GGUF file may hold here. */
     public static String supportedList() {
-        return Arrays.stream(values()).map(Enum::name).collect(Collectors.joining(", "));
+        return Arrays.stream(values()).filter(t -> t.id >= 0).map(Enum::name).collect(Collectors.joining(", "));
     }
 
     /** Names of the ggml types we know of but do not support, for error messages. */

@@ -101,7 +101,7 @@ final class VectorMatmul {
                     }
                 };
             }
-            case Q8_0, Q4_0 -> throw new IllegalArgumentException("not a float type: " + w.type());
+            case Q8_0, Q4_0, F8_E4M3 -> throw new IllegalArgumentException("not a float type: " + w.type());
         };
     }
 
@@ -124,7 +124,7 @@ final class VectorMatmul {
                     out[o] = QuantRowDots.q4_0(data, o * rowBytes, numBlocks, xq, 0, scratch);
                 }
             };
-            case F32, F16, BF16 -> throw new IllegalArgumentException("not a quantized type: " + w.type());
+            case F32, F16, BF16, F8_E4M3 -> throw new IllegalArgumentException("not a quantized type: " + w.type());
         };
     }
 
@@ -159,7 +159,7 @@ final class VectorMatmul {
         QuantDecoder decoder = switch (w.type()) {
             case Q8_0 -> RowDecode::q8_0Quants;
             case Q4_0 -> RowDecode::q4_0Quants;
-            case F32, F16, BF16 -> throw new IllegalArgumentException("not a quantized type: " + w.type());
+            case F32, F16, BF16, F8_E4M3 -> throw new IllegalArgumentException("not a quantized type: " + w.type());
         };
         int tileTokens = Math.max(QuantTokenDots.TOKENS, ACT_TILE_BYTES / (4 * QuantTokenDots.quantFloats(numBlocks)));
         for (int t0 = 0; t0 < numTokens; t0 += tileTokens) {
@@ -208,7 +208,7 @@ final class VectorMatmul {
             case F32 -> RowDecode::f32;
             case F16 -> RowDecode::f16;
             case BF16 -> RowDecode::bf16;
-            case Q8_0, Q4_0 -> throw new IllegalArgumentException("not a float type: " + w.type());
+            case Q8_0, Q4_0, F8_E4M3 -> throw new IllegalArgumentException("not a float type: " + w.type());
         };
     }
 

@@ -44,6 +44,7 @@ public final class SyntheticModelWriter {
             case Q4_0 -> 2;
             case Q8_0 -> 7;
             case BF16 -> 32;
+            case F8_E4M3 -> throw new IllegalArgumentException("GGUF files have no F8_E4M3 tensors");
         });
         w.putU32(P + "context_length", s.contextLength());
         w.putU32(P + "embedding_length", s.hidden());
