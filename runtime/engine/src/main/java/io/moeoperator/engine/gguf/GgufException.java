@@ -1,7 +1,9 @@
 package io.moeoperator.engine.gguf;
 
+import io.moeoperator.engine.model.ModelFileException;
+
 /** A GGUF file that cannot be used: malformed, truncated, or missing what the model needs. */
-public class GgufException extends RuntimeException {
+public class GgufException extends ModelFileException {
     public GgufException(String message) {
         super(message);
     }
