@@ -1,8 +1,8 @@
 package io.moeoperator.engine.synth;
 
 import io.moeoperator.engine.gguf.GgmlType;
+import io.moeoperator.engine.gguf.GgufModelConfig;
 import io.moeoperator.engine.gguf.GgufWriter;
-import io.moeoperator.engine.model.ModelConfig;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -14,7 +14,7 @@ import java.util.SplittableRandom;
  * seed and the tensor name, so a tensor's values do not depend on which other tensors exist.
  */
 public final class SyntheticModelWriter {
-    private static final String P = ModelConfig.ARCH + ".";
+    private static final String P = GgufModelConfig.ARCH + ".";
 
     private SyntheticModelWriter() {}
 
@@ -36,7 +36,7 @@ public final class SyntheticModelWriter {
     }
 
     private static void metadata(GgufWriter w, SynthSpec s) {
-        w.putString("general.architecture", ModelConfig.ARCH);
+        w.putString("general.architecture", GgufModelConfig.ARCH);
         w.putString("general.name", "synthetic-deepseek2-h" + s.hidden() + "-l" + s.numLayers() + "-e" + s.numExperts());
         w.putU32("general.file_type", switch (s.weightType()) {
             case F32 -> 0;

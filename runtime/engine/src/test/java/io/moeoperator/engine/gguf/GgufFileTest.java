@@ -43,7 +43,7 @@ class GgufFileTest {
     }
 
     @ParameterizedTest
-    @EnumSource(GgmlType.class)
+    @EnumSource(value = GgmlType.class, mode = EnumSource.Mode.EXCLUDE, names = "F8_E4M3") // no GGUF id
     void roundTripsMetadataAndTensors(GgmlType type) throws IOException {
         Path file = writeSample(type);
         try (GgufFile f = GgufFile.open(file)) {

@@ -11,10 +11,10 @@ import io.moeoperator.engine.ep.ShardPlan;
 import io.moeoperator.engine.exec.Engine;
 import io.moeoperator.engine.exec.EngineConfig;
 import io.moeoperator.engine.exec.LoadedModel;
-import io.moeoperator.engine.gguf.GgufException;
 import io.moeoperator.engine.gguf.ModelDigest;
 import io.moeoperator.engine.kvcache.KvCacheManager;
 import io.moeoperator.engine.model.ModelConfig;
+import io.moeoperator.engine.model.ModelFileException;
 import io.moeoperator.engine.tokenizer.BpeTokenizer;
 import io.moeoperator.server.chat.ChatTemplate;
 import io.moeoperator.ep.GroupFingerprint;
@@ -50,7 +50,6 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class ServedModel {
     private static final Logger LOG = Logger.getLogger(ServedModel.class);
-    private static final String CHAT_TEMPLATE_KEY = "tokenizer.chat_template";
 
     private final ServerConfig config;
     private final HuggingFaceConfig huggingFace;
@@ -96,7 +95,7 @@ public class ServedModel {
         LoadedModel model;
         try {
             model = LoadedModel.open(path, threads, parallelism);
-        } catch (GgufException | IllegalArgumentException e) {
+        } catch (ModelFileException | IllegalArgumentException e) {
             closeTransport();
             if (e.getMessage().startsWith("--ep-experts")) {
                 throw new ConfigurationException(e.getMessage(), Set.of("moe.ep.experts"));
@@ -134,8 +133,7 @@ public class ServedModel {
             throw new ModelLoadException("model file " + path + ": the engine did not start: " + e.getMessage(), e);
         }
         try {
-            Optional<String> ggufTemplate = model.metadata().findString(CHAT_TEMPLATE_KEY);
-            ChatTemplate template = chatTemplate(ggufTemplate, engine.tokenizer());
+            ChatTemplate template = chatTemplate(model.chatTemplate(), engine.tokenizer());
             String id = config.servedModelName().orElse(defaultId(path));
             ModelConfig mc = engine.config();
             int context = memory.contextLength();
@@ -297,7 +295,7 @@ public class ServedModel {
         return l;
     }
 
-    private ChatTemplate chatTemplate(Optional<String> ggufTemplate, BpeTokenizer tokenizer) {
+    private ChatTemplate chatTemplate(Optional<String> modelTemplate, BpeTokenizer tokenizer) {
         Optional<Path> file = config.chatTemplate();
         if (file.isPresent()) {
             try {
@@ -306,7 +304,7 @@ public class ServedModel {
                 throw new ModelLoadException("chat template file " + file.get() + " cannot be read: " + e.getMessage(), e);
             }
         }
-        return ggufTemplate.map(t -> ChatTemplate.of(t, "the model's", tokenizer))
+        return modelTemplate.map(t -> ChatTemplate.of(t, "the model's", tokenizer))
                 .orElseGet(() -> ChatTemplate.fallback(tokenizer));
     }
 
