@@ -1,5 +1,6 @@
 package io.moeoperator.engine.tokenizer;
 
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -16,7 +17,11 @@ import java.util.regex.PatternSyntaxException;
  *     {@code \h} is a hex digit (Java: horizontal space); {@code \v} is U+000B (Java: a class).</li>
  * <li>{@code ^} and {@code $} always match at line starts and ends, and only {@code \n} ends a line
  *     (also for {@code .}): compiled with MULTILINE and UNIX_LINES. Ruby's {@code (?m)} is Java's
- *     {@code (?s)}; {@code (?i)} folds Unicode case, so it becomes {@code (?iu)}.</li>
+ *     {@code (?s)}; {@code (?i)} folds Unicode case, so it becomes {@code (?iu)}. The two fold
+ *     alike only for simple foldings, so under {@code (?i)} we accept ASCII literals other than i
+ *     (Java, unlike Oniguruma, folds dotless ı and İ onto i) and no run that a single character
+ *     folds into (ß folds to ss in Oniguruma, never in Java): enough for Qwen's and Llama 3's
+ *     {@code (?i:'s|'t|'re|'ve|'m|'ll|'d)}.</li>
  * <li>{@code {,n}} means {@code {0,n}}; a brace that starts no quantifier is a literal brace.</li>
  * </ul>
  * Anything else that could mean something different in Java (backreferences, \b, \G, \K, \R, \X,
@@ -94,6 +99,10 @@ final class OnigRegex {
         private int i;
         /** Nesting depth of character classes; 0 outside any. */
         private int classDepth;
+        /** Whether (?i) is on, per open group: the last entry is the current scope. */
+        private final java.util.ArrayDeque<Boolean> ignoreCase = new java.util.ArrayDeque<>(List.of(false));
+        /** The letters written in a row so far under (?i), to check against multi-character foldings. */
+        private final StringBuilder caselessRun = new StringBuilder();
 
         Translator(String src) {
             this.src = src;
@@ -103,6 +112,9 @@ final class OnigRegex {
             while (i < src.length()) {
                 int c = src.codePointAt(i);
                 i += Character.charCount(c);
+                if (ignoreCase.getLast() && classDepth == 0) {
+                    caseless(c);
+                }
                 if (c == '\\') {
                     escape();
                 } else if (classDepth > 0) {
@@ -121,8 +133,36 @@ final class OnigRegex {
             switch (c) {
                 case '[' -> openClass();
                 case '(' -> group();
+                case ')' -> {
+                    if (ignoreCase.size() > 1) {
+                        ignoreCase.removeLast();
+                    }
+                    out.append(')');
+                }
                 case '{' -> brace();
                 default -> out.appendCodePoint(c);
+            }
+        }
+
+        /** Under (?i): see the class comment for what passes. */
+        private void caseless(int c) {
+            if (c == '[' || c == '\\' && "pPxu".indexOf(peek()) >= 0) {
+                throw unsupported("a character class, property or code point escape under (?i)");
+            }
+            if (c >= 0x80 || c == 'i' || c == 'I') {
+                throw unsupported("'" + Character.toString(c) + "' under (?i), where Oniguruma and Java fold case"
+                        + " differently");
+            }
+            if (!Character.isLetter(c)) {
+                caselessRun.setLength(0);
+                return;
+            }
+            caselessRun.append(Character.toLowerCase((char) c));
+            for (String folded : List.of("ss", "st", "ff", "fi", "fl")) {
+                if (caselessRun.toString().endsWith(folded)) {
+                    throw unsupported("'" + folded + "' under (?i), which Oniguruma also matches as one character"
+                            + " (such as ß or a ligature) and Java does not");
+                }
             }
         }
 
@@ -155,6 +195,7 @@ final class OnigRegex {
         }
 
         private void group() {
+            ignoreCase.addLast(ignoreCase.getLast());
             if (peek() != '?') {
                 out.append('(');
                 return;
@@ -174,6 +215,7 @@ final class OnigRegex {
                     throw unsupported("an unclosed comment group");
                 }
                 i = close + 1;
+                ignoreCase.removeLast();
             } else if (k == '<') {
                 int close = src.indexOf('>', i);
                 String name = close < 0 ? "" : src.substring(i + 1, close);
@@ -190,19 +232,40 @@ final class OnigRegex {
         /** (?imx-imx) or (?imx-imx:...): Ruby's m is Java's s; i folds Unicode case. */
         private void flags(int start) {
             StringBuilder f = new StringBuilder("(?");
+            boolean on = true;
+            Boolean caseless = null;
             while (i < src.length() && src.charAt(i) != ')' && src.charAt(i) != ':') {
                 char ch = src.charAt(i++);
                 switch (ch) {
-                    case 'i' -> f.append("iu");
+                    case 'i' -> {
+                        f.append("iu");
+                        caseless = on;
+                    }
                     case 'm' -> f.append('s');
-                    case '-' -> f.append('-');
+                    case '-' -> {
+                        f.append('-');
+                        on = false;
+                    }
                     default -> throw unsupported("the group (?" + ch + " in " + src.substring(start, Math.min(src.length(), start + 12)));
                 }
             }
             if (i >= src.length()) {
                 throw unsupported("an unclosed group");
             }
-            out.append(f).append(src.charAt(i++));
+            char end = src.charAt(i++);
+            out.append(f).append(end);
+            if (end == ')') {
+                // (?i) alone: no group opens; the flag holds to the end of the enclosing one.
+                ignoreCase.removeLast();
+                if (caseless != null) {
+                    ignoreCase.removeLast();
+                    ignoreCase.addLast(caseless);
+                }
+            } else if (caseless != null) {
+                ignoreCase.removeLast();
+                ignoreCase.addLast(caseless);
+            }
+            caselessRun.setLength(0);
         }
 
         /** A quantifier {n}, {n,}, {,m}, {n,m}; any other brace is a literal. */

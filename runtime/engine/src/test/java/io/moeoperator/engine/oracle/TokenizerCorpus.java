@@ -11,8 +11,8 @@ import java.util.SplittableRandom;
  * whitespace, special tokens written in the text), the engine's training corpus line by line, and
  * seeded random mixtures of the characters where pre-tokenizer regexes decide most.
  */
-final class TokenizerCorpus {
-    static final List<String> HAND_WRITTEN = List.of(
+public final class TokenizerCorpus {
+    public static final List<String> HAND_WRITTEN = List.of(
             "The quick brown fox jumps over the lazy dog. It's the model's job; we'll see what they've done.",
             "I'M SHOUTING, you're whispering, He'd've LIKED it. O'Brien's café isn't open 'til 9.",
             "Hello, world! 你好，世界。模型由许多专家组成，每个词元只经过其中两三个专家。",
@@ -52,7 +52,7 @@ final class TokenizerCorpus {
     private TokenizerCorpus() {}
 
     /** The hand-written texts, the training corpus's lines, and count seeded random mixtures. */
-    static List<String> all(int numRandom, long seed) {
+    public static List<String> all(int numRandom, long seed) {
         List<String> texts = new ArrayList<>(HAND_WRITTEN);
         for (String line : BpeTrainer.DEFAULT_CORPUS.split("\n")) {
             if (!line.isBlank()) {
@@ -73,7 +73,7 @@ final class TokenizerCorpus {
         "中", "文", "龥", "ぁ", "ア", "ー", "한", "、", "。", "！", "？", "（", "）", "，",
         "😀", "👍🏽", "👨\u200D👩\u200D👧", "🇩🇪", "❤️", "\u200B", "\u200D", "\uFEFF", "𝔘", "𠀀"};
 
-    private static List<String> random(int n, long seed) {
+    public static List<String> random(int n, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
         List<String> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
