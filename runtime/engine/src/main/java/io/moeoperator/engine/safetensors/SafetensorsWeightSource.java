@@ -79,6 +79,34 @@ public final class SafetensorsWeightSource implements WeightSource {
         return name + "_scale_inv";
     }
 
+    /**
+     * The routed expert whose weight (or FP8 scales) {@code name} is, or -1 for every other tensor:
+     * what a download for an expert-parallel rank uses to leave other ranks' experts out. Any layer
+     * counts, the ones past num_hidden_layers too (DeepSeek-V3's multi-token-prediction layer). The
+     * answer is checked against {@link #tensorName}, so it cannot drift from what the loader asks for.
+     */
+    public static int routedExpert(String name) {
+        String weight = name.endsWith("_scale_inv") ? name.substring(0, name.length() - "_scale_inv".length()) : name;
+        String[] parts = weight.split("\\.", -1); // model.layers.<layer>.mlp.experts.<expert>.<proj>.weight
+        if (parts.length != 8) {
+            return -1;
+        }
+        int layer;
+        int expert;
+        try {
+            layer = Integer.parseInt(parts[2]);
+            expert = Integer.parseInt(parts[5]);
+        } catch (NumberFormatException notAnExpert) {
+            return -1;
+        }
+        for (TensorRole role : new TensorRole[] {TensorRole.EXPERT_GATE, TensorRole.EXPERT_UP, TensorRole.EXPERT_DOWN}) {
+            if (layer >= 0 && expert >= 0 && tensorName(role, layer, expert, false).equals(weight)) {
+                return expert;
+            }
+        }
+        return -1;
+    }
+
     public HfConfig hfConfig() {
         return hf;
     }
