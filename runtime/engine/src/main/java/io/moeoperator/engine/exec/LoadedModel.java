@@ -1,13 +1,19 @@
 package io.moeoperator.engine.exec;
 
 import io.moeoperator.engine.ep.ExpertParallelism;
+import io.moeoperator.engine.gguf.GgufFile;
 import io.moeoperator.engine.gguf.GgufWeightSource;
+import io.moeoperator.engine.gguf.ModelDigest;
 import io.moeoperator.engine.kernel.TensorOps;
 import io.moeoperator.engine.kernel.VectorOps;
 import io.moeoperator.engine.model.DeepSeek2Model;
+import io.moeoperator.engine.model.ModelFileException;
 import io.moeoperator.engine.model.ModelFootprint;
 import io.moeoperator.engine.model.WeightSource;
+import io.moeoperator.engine.safetensors.SafetensorsDigest;
+import io.moeoperator.engine.safetensors.SafetensorsWeightSource;
 import io.moeoperator.engine.tokenizer.BpeTokenizer;
+import io.moeoperator.engine.tokenizer.HfTokenizer;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -54,9 +60,11 @@ public final class LoadedModel implements AutoCloseable {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
         format.check(path);
+        // An expert-parallel rank reads only part of the files: map them for that from the start.
+        boolean sparse = ep.size() > 1;
         WeightSource source = switch (format) {
-            case GGUF -> GgufWeightSource.open(path);
-            case SAFETENSORS -> throw new UnsupportedOperationException("safetensors");
+            case GGUF -> GgufWeightSource.open(path, sparse);
+            case SAFETENSORS -> SafetensorsWeightSource.open(path, sparse);
         };
         VectorOps ops = null;
         try {
@@ -66,7 +74,10 @@ public final class LoadedModel implements AutoCloseable {
                 tokenizer = BpeTokenizer.fromGguf(gguf.file().metadata());
                 chatTemplate = gguf.file().metadata().findString("tokenizer.chat_template");
             } else {
-                throw new UnsupportedOperationException("safetensors");
+                HfTokenizer hf = HfTokenizer.load(path);
+                tokenizer = hf.tokenizer();
+                chatTemplate = hf.chatTemplate();
+                checkVocabulary(source, tokenizer);
             }
             ops = new VectorOps(threads);
             return new LoadedModel(format, source, ops, ep, tokenizer, chatTemplate);
@@ -77,6 +88,44 @@ public final class LoadedModel implements AutoCloseable {
             source.close();
             throw e;
         }
+    }
+
+    /**
+     * The weights' vocabulary must hold every token the tokenizer can produce: config.json's
+     * vocab_size may be larger (padding rows), never smaller.
+     */
+    private static void checkVocabulary(WeightSource source, BpeTokenizer tokenizer) {
+        int vocab = source.config().vocabSize();
+        if (tokenizer.vocabSize() > vocab) {
+            throw new ModelFileException("model directory " + source.name() + ": tokenizer.json has " + tokenizer.vocabSize()
+                    + " tokens but config.json's vocab_size is " + vocab + " (the embedding has a row per token)");
+        }
+    }
+
+    /**
+     * Only the tokenizer of the model at {@code path} (GGUF metadata, or the directory's tokenizer
+     * files), without mapping any weights: for commands that only tokenize.
+     */
+    public static BpeTokenizer readTokenizer(Path path, ModelFormat format) {
+        format.check(path);
+        if (format == ModelFormat.SAFETENSORS) {
+            return HfTokenizer.load(path).tokenizer();
+        }
+        try (GgufFile file = GgufFile.open(path)) {
+            return BpeTokenizer.fromGguf(file.metadata());
+        }
+    }
+
+    /**
+     * The model's identity for expert-parallel ranks that must serve the same weights (issue 12):
+     * a SHA-256 of its hyper-parameters, tensor table and samples of every tensor, per format.
+     */
+    public String digest() {
+        return switch (source) {
+            case GgufWeightSource gguf -> ModelDigest.of(gguf.file());
+            case SafetensorsWeightSource hf -> SafetensorsDigest.of(hf);
+            default -> throw new IllegalStateException("no digest for " + source.getClass().getSimpleName());
+        };
     }
 
     public DeepSeek2Model model() {

@@ -5,7 +5,9 @@ import io.moeoperator.engine.model.ModelConfig;
 import io.moeoperator.engine.model.TensorRole;
 import io.moeoperator.engine.model.WeightSource;
 import java.nio.file.Path;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * A GGUF file's weights by role: the one place llama.cpp's deepseek2 tensor names
@@ -24,7 +26,12 @@ public final class GgufWeightSource implements WeightSource {
     }
 
     public static GgufWeightSource open(Path path) {
-        GgufFile file = GgufFile.open(path);
+        return open(path, false);
+    }
+
+    /** {@code sparse}: only part of the tensors will be read (an expert-parallel rank). */
+    public static GgufWeightSource open(Path path, boolean sparse) {
+        GgufFile file = GgufFile.open(path, sparse);
         try {
             return new GgufWeightSource(file);
         } catch (RuntimeException e) {
@@ -110,6 +117,11 @@ public final class GgufWeightSource implements WeightSource {
         float[] v = new float[n];
         GgmlCodec.decode(t.type(), file.tensorData(t), 0, v, 0, n);
         return v;
+    }
+
+    @Override
+    public List<MemorySegment> mappings() {
+        return List.of(file.mapping());
     }
 
     @Override

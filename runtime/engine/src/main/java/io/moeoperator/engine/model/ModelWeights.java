@@ -27,9 +27,23 @@ public record ModelWeights(
         return load(source, e -> true);
     }
 
-    /** Loads every weight but, of the routed experts, only those {@code heldExperts} selects. */
-    public static ModelWeights load(WeightSource source, IntPredicate heldExperts) {
-        ModelConfig c = source.config();
+    /**
+     * Loads every weight but, of the routed experts, only those {@code heldExperts} selects. When
+     * that is not all of them (an expert-parallel rank), the kernel is told to read only what is
+     * looked up ({@link PageAdvice}): no read-ahead into other ranks' experts, and each tensor the
+     * rank holds is read as a whole as soon as it is looked up.
+     */
+    public static ModelWeights load(WeightSource allOf, IntPredicate heldExperts) {
+        ModelConfig c = allOf.config();
+        boolean partial = false;
+        for (int e = 0; e < c.numExperts(); e++) {
+            partial |= !heldExperts.test(e);
+        }
+        WeightSource source = allOf;
+        if (partial) {
+            allOf.mappings().forEach(PageAdvice::random);
+            source = new PrefetchingSource(allOf);
+        }
         List<LayerWeights> layers = new ArrayList<>(c.numLayers());
         for (int l = 0; l < c.numLayers(); l++) {
             layers.add(loadLayer(source, c, l, heldExperts));

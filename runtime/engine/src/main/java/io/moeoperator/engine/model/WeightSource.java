@@ -34,6 +34,9 @@ public interface WeightSource extends AutoCloseable {
     /** A 1-D tensor (norm weight, bias) of {@code n} values, decoded to F32. */
     float[] vector(TensorRole role, int layer, int n);
 
+    /** The whole mapping of every file, for read advice ({@code PageAdvice}); never read through. */
+    java.util.List<java.lang.foreign.MemorySegment> mappings();
+
     /** Bytes of every file this source maps. */
     long fileBytes();
 

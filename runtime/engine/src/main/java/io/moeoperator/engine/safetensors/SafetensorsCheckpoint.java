@@ -47,13 +47,18 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
     }
 
     public static SafetensorsCheckpoint open(Path dir) {
+        return open(dir, false);
+    }
+
+    /** {@code sparse}: the caller reads only part of the tensors (see {@link SafetensorsFile#open(Path, boolean)}). */
+    public static SafetensorsCheckpoint open(Path dir, boolean sparse) {
         Path index = dir.resolve(INDEX);
         if (Files.isRegularFile(index)) {
-            return openSharded(dir, index);
+            return openSharded(dir, index, sparse);
         }
         Path single = dir.resolve(SINGLE);
         if (Files.isRegularFile(single)) {
-            SafetensorsFile f = SafetensorsFile.open(single);
+            SafetensorsFile f = SafetensorsFile.open(single, sparse);
             Map<String, Located> tensors = new LinkedHashMap<>();
             f.tensors().forEach((name, t) -> tensors.put(name, new Located(f, t)));
             return new SafetensorsCheckpoint(dir, List.of(f), Collections.unmodifiableMap(tensors));
@@ -63,7 +68,7 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
                 + (others.isEmpty() ? "" : " (it has " + others + ": shards need their index)"));
     }
 
-    private static SafetensorsCheckpoint openSharded(Path dir, Path index) {
+    private static SafetensorsCheckpoint openSharded(Path dir, Path index, boolean sparse) {
         Map<?, ?> weightMap = weightMap(index);
         Map<String, SafetensorsFile> byShard = new LinkedHashMap<>();
         Map<String, Located> tensors = new LinkedHashMap<>();
@@ -81,7 +86,7 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
                         throw new ModelFileException("model file " + INDEX + ": tensor " + name + " is in shard " + shard
                                 + ", which is missing from " + dir);
                     }
-                    f = SafetensorsFile.open(p);
+                    f = SafetensorsFile.open(p, sparse);
                     byShard.put(shard, f);
                 }
                 SafetensorsFile.Tensor t = f.tensors().get(name);

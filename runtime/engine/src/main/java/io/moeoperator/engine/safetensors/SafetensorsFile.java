@@ -2,6 +2,7 @@ package io.moeoperator.engine.safetensors;
 
 import io.moeoperator.engine.gguf.GgmlType;
 import io.moeoperator.engine.model.ModelFileException;
+import io.moeoperator.engine.model.PageAdvice;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -94,12 +95,20 @@ public final class SafetensorsFile implements AutoCloseable {
 
     /** Opens and maps a safetensors file; the mapping lives until {@link #close()}. */
     public static SafetensorsFile open(Path path) {
+        return open(path, false);
+    }
+
+    /** As {@link #open(Path)}; {@code sparse}: no read-ahead from the header's first read on ({@link PageAdvice#random}). */
+    public static SafetensorsFile open(Path path, boolean sparse) {
         if (!Files.isRegularFile(path)) {
             throw new ModelFileException("model file " + path + " does not exist or is not a regular file");
         }
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+            if (sparse) {
+                PageAdvice.random(seg);
+            }
             return new SafetensorsFile(path, arena, seg);
         } catch (IOException e) {
             arena.close();
@@ -217,6 +226,11 @@ public final class SafetensorsFile implements AutoCloseable {
     /** The file's size in bytes, all of it mapped. */
     public long byteSize() {
         return file.byteSize();
+    }
+
+    /** The whole mapping, for read advice to the kernel; tensors are read through {@link #data}. */
+    public MemorySegment mapping() {
+        return file;
     }
 
     /** Bytes before the tensor data: the length field and the JSON header. */

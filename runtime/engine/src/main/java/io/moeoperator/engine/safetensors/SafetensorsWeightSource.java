@@ -9,7 +9,9 @@ import io.moeoperator.engine.model.ModelFileException;
 import io.moeoperator.engine.model.TensorRole;
 import io.moeoperator.engine.model.WeightSource;
 import java.nio.file.Path;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -35,8 +37,13 @@ public final class SafetensorsWeightSource implements WeightSource {
 
     /** Reads config.json and opens every shard (headers checked, nothing else read). */
     public static SafetensorsWeightSource open(Path dir) {
+        return open(dir, false);
+    }
+
+    /** {@code sparse}: only part of the tensors will be read (an expert-parallel rank). */
+    public static SafetensorsWeightSource open(Path dir, boolean sparse) {
         HfConfig hf = HfConfig.read(dir);
-        return new SafetensorsWeightSource(dir, hf, SafetensorsCheckpoint.open(dir));
+        return new SafetensorsWeightSource(dir, hf, SafetensorsCheckpoint.open(dir, sparse));
     }
 
     /** transformers' name of a tensor; {@code expert} is used only by the expert roles. */
@@ -205,6 +212,11 @@ public final class SafetensorsWeightSource implements WeightSource {
 
     private static int ceilDiv(int a, int b) {
         return (a + b - 1) / b;
+    }
+
+    @Override
+    public List<MemorySegment> mappings() {
+        return checkpoint.files().stream().map(SafetensorsFile::mapping).toList();
     }
 
     @Override

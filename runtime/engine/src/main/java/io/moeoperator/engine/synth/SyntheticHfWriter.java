@@ -8,17 +8,19 @@ import io.moeoperator.engine.safetensors.HfConfig;
 import io.moeoperator.engine.safetensors.Json;
 import io.moeoperator.engine.safetensors.SafetensorsWeightSource;
 import io.moeoperator.engine.safetensors.SafetensorsWriter;
+import io.moeoperator.engine.tokenizer.HfTokenizerWriter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Writes the same synthetic model as {@link SyntheticModelWriter} as a Hugging Face directory:
- * config.json (deepseek_v2 for softmax routing, deepseek_v3 for sigmoid), generation_config.json and
- * the weights in safetensors (one file or shards with an index), with transformers' names and
+ * config.json (deepseek_v2 for softmax routing, deepseek_v3 for sigmoid), the tokenizer files
+ * (tokenizer.json, tokenizer_config.json, generation_config.json) and the weights in safetensors (one file or shards with an index), with transformers' names and
  * layouts. The weights are the GGUF file's values; F8_E4M3 writes DeepSeek-V3's block-scaled FP8
  * for every Linear weight but the embedding, the output head and the router.
  *
@@ -50,10 +52,8 @@ public final class SyntheticHfWriter {
         check(s, v3, options);
         Files.createDirectories(dir);
         Files.writeString(dir.resolve(HfConfig.FILE), Json.write(config(s, vocab, v3, options)));
-        Map<String, Object> generation = new LinkedHashMap<>();
-        generation.put("bos_token_id", vocab.bosId());
-        generation.put("eos_token_id", vocab.eosId());
-        Files.writeString(dir.resolve("generation_config.json"), Json.write(generation));
+        // tokenizer.json, tokenizer_config.json and generation_config.json: the GGUF file's tokenizer.
+        HfTokenizerWriter.write(vocab.tokenizer(), Optional.empty(), dir);
         SafetensorsWriter w = new SafetensorsWriter();
         SyntheticWeights.emit(s, vocab, new HfSink(w, s, v3, options.ropeHalves()));
         w.write(dir, options.numShards());

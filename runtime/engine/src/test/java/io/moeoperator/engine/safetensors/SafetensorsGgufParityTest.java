@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.moeoperator.engine.exec.LoadedModel;
+import io.moeoperator.engine.exec.ModelFormat;
 import io.moeoperator.engine.gguf.GgmlType;
 import io.moeoperator.engine.gguf.GgufWeightSource;
 import io.moeoperator.engine.kernel.VectorOps;
@@ -14,6 +16,7 @@ import io.moeoperator.engine.model.RopePairing;
 import io.moeoperator.engine.model.WeightSource;
 import io.moeoperator.engine.model.GatingFunction;
 import io.moeoperator.engine.sample.Sampler;
+import io.moeoperator.engine.sample.SamplingParams;
 import io.moeoperator.engine.synth.SynthSpec;
 import io.moeoperator.engine.synth.SyntheticHfWriter;
 import io.moeoperator.engine.synth.SyntheticModelWriter;
@@ -110,6 +113,32 @@ class SafetensorsGgufParityTest {
                 }
                 assertTrue(diff <= 1e-4 * largest, "step " + step + ": logits differ by " + diff + " of " + largest);
             }
+        }
+    }
+
+    @Test
+    void aDirectoryLoadsAsItsGgufFile() throws Exception {
+        SynthSpec spec = small().weightType(GgmlType.BF16).build();
+        Path gguf = dir.resolve("loaded.gguf");
+        Path hf = dir.resolve("loaded-hf");
+        SyntheticModelWriter.write(spec, gguf);
+        SyntheticHfWriter.write(spec, hf, new SyntheticHfWriter.Options(2, false));
+        try (LoadedModel a = LoadedModel.open(gguf, 1); LoadedModel b = LoadedModel.open(hf, 1)) {
+            assertEquals(ModelFormat.GGUF, a.format());
+            assertEquals(ModelFormat.SAFETENSORS, b.format());
+            String text = "Once upon a time, in 1999, <｜end▁of▁sentence｜> ünïcödé";
+            assertArrayEquals(a.tokenizer().encode(text, true, true), b.tokenizer().encode(text, true, true));
+            assertEquals(a.generator().generate("Once upon a time", 16, SamplingParams.greedy(), null).text(),
+                    b.generator().generate("Once upon a time", 16, SamplingParams.greedy(), null).text());
+            assertEquals(a.chatTemplate(), b.chatTemplate());
+            assertEquals(a.footprint().mappedBytes() - Files.size(gguf), b.footprint().mappedBytes() - sizeOf(hf, ".safetensors"),
+                    "each maps its whole weight files");
+        }
+    }
+
+    static long sizeOf(Path dir, String suffix) throws java.io.IOException {
+        try (var files = Files.list(dir)) {
+            return files.filter(p -> p.toString().endsWith(suffix)).mapToLong(p -> p.toFile().length()).sum();
         }
     }
 
