@@ -17,9 +17,9 @@ public record ServeArguments(Map<String, String> config, boolean help) {
 
     static final List<Flag> FLAGS = List.of(
             new Flag("--model", "PATH|DIR|hf://ORG/REPO[@REV]", "moe.model", "GGUF file or Hugging Face model directory to serve, or a Hugging Face repository (required)"),
-            new Flag("--model-file", "FILE", "moe.model-file", "for hf:// models: the GGUF file in the repository"),
-            new Flag("--model-cache", "DIR", "moe.model-cache", "where hf:// models are downloaded (HF_TOKEN, HF_ENDPOINT apply)"),
-            new Flag("--model-format", "gguf|safetensors", "moe.model-format", "the model's format (default: detected, a file is GGUF, a directory safetensors)"),
+            new Flag("--model-file", "FILE", "moe.model-file", "for hf:// models: a GGUF file of the repository (without it, the repository's safetensors checkpoint)"),
+            new Flag("--model-cache", "DIR", "moe.model-cache", "where hf:// models are downloaded and resumed (HF_TOKEN, HF_ENDPOINT apply)"),
+            new Flag("--model-format", "gguf|safetensors", "moe.model-format", "the model's format (default: detected, a file is GGUF, a directory or hf:// repository safetensors)"),
             new Flag("--port", "N", "quarkus.http.port", "HTTP port (default 8000)"),
             new Flag("--host", "HOST", "quarkus.http.host", "interface to listen on (default 0.0.0.0)"),
             new Flag("--api-key", "KEY", "moe.api-key", "require 'Authorization: Bearer KEY' on /v1/ (or set MOE_API_KEY)"),

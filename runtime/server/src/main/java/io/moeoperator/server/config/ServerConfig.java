@@ -25,8 +25,18 @@ public interface ServerConfig {
      */
     String model();
 
-    /** For hf:// models: the GGUF file in the repository. */
+    /**
+     * For hf:// models: the GGUF file in the repository. Unset, the repository's safetensors
+     * checkpoint is served (an expert-parallel rank downloads only its share).
+     */
     Optional<String> modelFile();
+
+    /**
+     * hf:// repositories: the most bytes one range request asks for. The download's state is saved
+     * after each, so a process restarted mid-download loses at most this much.
+     */
+    @WithDefault("64M")
+    MemorySize modelDownloadChunk();
 
     /** Where hf:// models are downloaded (and found again on the next start). */
     @WithDefault("${java.io.tmpdir}/moe-models")

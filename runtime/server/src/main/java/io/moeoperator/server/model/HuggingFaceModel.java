@@ -18,9 +18,10 @@ import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
 
 /**
- * A model file in a Hugging Face repository, {@code hf://org/repo[@revision]} plus the file's name,
+ * A GGUF file in a Hugging Face repository, {@code hf://org/repo[@revision]} plus {@code --model-file},
  * downloaded once into a cache directory ({@code <cache>/<org>/<repo>/<revision>/<file>}) and served
- * from there; a second start finds it and downloads nothing.
+ * from there; a second start finds it and downloads nothing. A whole repository (no
+ * {@code --model-file}) is {@link io.moeoperator.server.model.hub.RepositoryDownload}'s.
  */
 public record HuggingFaceModel(String repository, String revision, String file) {
     private static final Logger LOG = Logger.getLogger(HuggingFaceModel.class);
@@ -31,18 +32,25 @@ public record HuggingFaceModel(String repository, String revision, String file) 
         return model.startsWith("hf://");
     }
 
+    /** {@code hf://org/repo[@revision]}: the repository and the revision ({@code main} when none is given). */
+    public record Reference(String repository, String revision) {}
+
     /** @throws ModelLoadException saying what a valid reference looks like */
-    public static HuggingFaceModel parse(String uri, Optional<String> file) {
+    public static Reference reference(String uri) {
         Matcher m = URI_FORM.matcher(uri);
         if (!m.matches()) {
             throw new ModelLoadException("--model " + uri + ": a Hugging Face model is hf://org/repo or hf://org/repo@revision");
         }
-        String name = file.orElseThrow(() -> new ModelLoadException("--model " + uri
-                + " needs --model-file: the GGUF file in the repository to serve (e.g. model-Q8_0.gguf)"));
+        return new Reference(m.group(1), m.group(2) == null ? "main" : m.group(2));
+    }
+
+    /** A GGUF file of a repository. @throws ModelLoadException saying what a valid reference looks like */
+    public static HuggingFaceModel parse(String uri, String name) {
+        Reference ref = reference(uri);
         if (!FILE_FORM.matcher(name).matches() || name.contains("..")) {
             throw new ModelLoadException("--model-file " + name + " is not a file name inside the repository");
         }
-        return new HuggingFaceModel(m.group(1), m.group(2) == null ? "main" : m.group(2), name);
+        return new HuggingFaceModel(ref.repository(), ref.revision(), name);
     }
 
     public Path cachePath(Path cache) {

@@ -24,6 +24,10 @@ import io.moeoperator.server.config.HuggingFaceConfig;
 import io.moeoperator.server.config.ServerConfig;
 import io.moeoperator.server.ep.ExpertGroupSettings;
 import io.moeoperator.server.memory.ContainerMemory;
+import io.moeoperator.server.model.hub.DownloadReport;
+import io.moeoperator.server.model.hub.ExpertSelection;
+import io.moeoperator.server.model.hub.HubClient;
+import io.moeoperator.server.model.hub.RepositoryDownload;
 import io.moeoperator.server.memory.MemoryBudget;
 import io.moeoperator.server.metrics.ExpertParallelMetrics;
 import io.quarkus.runtime.configuration.ConfigurationException;
@@ -35,12 +39,14 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.function.IntFunction;
 import org.jboss.logging.Logger;
 
 /**
@@ -51,6 +57,8 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class ServedModel {
     private static final Logger LOG = Logger.getLogger(ServedModel.class);
+    /** A hub transfer that brings no byte for this long is dropped and resumed. */
+    private static final Duration HUB_READ_TIMEOUT = Duration.ofSeconds(60);
 
     private final ServerConfig config;
     private final HuggingFaceConfig huggingFace;
@@ -73,20 +81,27 @@ public class ServedModel {
             requireCuda();
         }
         Optional<ModelFormat> format = config.modelFormat().map(ServedModel::format);
-        boolean huggingFaceRepo = HuggingFaceModel.isHuggingFace(config.model());
-        if (huggingFaceRepo && format.orElse(ModelFormat.GGUF) != ModelFormat.GGUF) {
-            throw new ModelLoadException("--model-format safetensors with an hf:// repository is not served yet; download the"
-                    + " repository and serve its directory with --model DIR (or use a GGUF repository with --model-file)");
+        ExpertGroupSettings ep = ExpertGroupSettings.from(config.ep()); // before a download: a rank fetches only its share
+        RepositoryDownload.Result download = null;
+        Path path;
+        if (HuggingFaceModel.isHuggingFace(config.model()) && config.modelFile().isEmpty()) {
+            download = downloadRepository(format, ep);
+            path = download.dir();
+        } else if (HuggingFaceModel.isHuggingFace(config.model())) {
+            if (format.orElse(ModelFormat.GGUF) != ModelFormat.GGUF) {
+                throw new ModelLoadException("--model-format " + format.get().flag() + " with --model-file: --model-file names a GGUF"
+                        + " file of the repository; leave it out to serve the repository's safetensors checkpoint");
+            }
+            path = HuggingFaceModel.parse(config.model(), config.modelFile().get())
+                    .fetch(config.modelCache(), huggingFace.endpoint(), huggingFace.token());
+        } else {
+            path = Path.of(config.model()).toAbsolutePath();
         }
-        Path path = huggingFaceRepo
-                ? HuggingFaceModel.parse(config.model(), config.modelFile()).fetch(config.modelCache(), huggingFace.endpoint(), huggingFace.token())
-                : Path.of(config.model()).toAbsolutePath();
         if (!Files.exists(path)) {
             throw new ModelLoadException("model " + path + " does not exist; pass --model PATH (or set MOE_MODEL) to a GGUF file"
                     + " or a Hugging Face model directory");
         }
         int threads = config.threads().orElse(Runtime.getRuntime().availableProcessors());
-        ExpertGroupSettings ep = ExpertGroupSettings.from(config.ep());
         ExpertParallelism parallelism = ExpertParallelism.SINGLE;
         if (ep != null) {
             transport = new NetworkExpertTransport(ep.group(), epMetrics);
@@ -106,7 +121,7 @@ public class ServedModel {
             throw cannotLoad(path, e);
         }
         if (transport != null) {
-            GroupFingerprint fingerprint = fingerprint(path, model);
+            GroupFingerprint fingerprint = fingerprint(path, model, download);
             try {
                 transport.start(model.model()::computeExperts, fingerprint);
             } catch (IllegalStateException e) {
@@ -120,6 +135,7 @@ public class ServedModel {
                     transport.rank(), transport.size(), plan.describe(transport.rank()),
                     model.model().routedExpertBytes() / 1e6, ep.group().peers());
         }
+        logModelBytes(model, download, ep);
         Engine engine;
         MemoryBudget.Plan memory;
         try {
@@ -137,7 +153,8 @@ public class ServedModel {
         }
         try {
             ChatTemplate template = chatTemplate(model.chatTemplate(), engine.tokenizer());
-            String id = config.servedModelName().orElse(defaultId(path));
+            String id = config.servedModelName().orElse(download != null
+                    ? HuggingFaceModel.reference(config.model()).repository() : defaultId(path));
             ModelConfig mc = engine.config();
             int context = memory.contextLength();
             loaded = new Loaded(id, engine, template, Instant.now().getEpochSecond(), context);
@@ -155,18 +172,57 @@ public class ServedModel {
      * What every rank of the group must serve identically (issue 12): peers whose model digest,
      * shard plan or version differ refuse each other, so a rollout cannot pair an old rank with a new.
      */
-    private GroupFingerprint fingerprint(Path path, LoadedModel model) {
+    private GroupFingerprint fingerprint(Path path, LoadedModel model, RepositoryDownload.Result download) {
         long t0 = System.nanoTime();
         try {
-            GroupFingerprint fingerprint = GroupFingerprint.of(model.digest(), model.model().shardPlan());
-            LOG.infof("Model digest %s (metadata, tensor table and %d KiB samples of every tensor; %d ms)", fingerprint.model(),
-                    ModelDigest.SAMPLE_BYTES / 1024, (System.nanoTime() - t0) / 1_000_000);
+            // A rank's download holds only its experts, so a digest of its files would differ from its peers';
+            // the hub's hashes of the whole files are the same for every rank.
+            String digest = download != null ? download.digest() : model.digest();
+            GroupFingerprint fingerprint = GroupFingerprint.of(digest, model.model().shardPlan());
+            LOG.infof("Model digest %s (%s; %d ms)", fingerprint.model(), download != null
+                    ? "the hub's sizes and hashes of config.json and every weight file at commit " + download.report().commit()
+                    : "metadata, tensor table and " + ModelDigest.SAMPLE_BYTES / 1024 + " KiB samples of every tensor",
+                    (System.nanoTime() - t0) / 1_000_000);
             return fingerprint;
         } catch (RuntimeException e) {
             model.close();
             closeTransport();
             throw cannotLoad(path, e);
         }
+    }
+
+    /**
+     * {@code hf://org/repo[@rev]} without --model-file: the repository's checkpoint in the model cache,
+     * of which an expert-parallel rank downloads only its experts and the shared tensors.
+     */
+    private RepositoryDownload.Result downloadRepository(Optional<ModelFormat> format, ExpertGroupSettings ep) {
+        HuggingFaceModel.Reference ref = HuggingFaceModel.reference(config.model());
+        HubClient client = new HubClient(huggingFace.endpoint(), huggingFace.token(), HUB_READ_TIMEOUT);
+        IntFunction<ExpertSelection> selection = numExperts -> {
+            if (ep == null) {
+                return ExpertSelection.ALL;
+            }
+            try {
+                return ExpertSelection.forRank(ep.group().rank(), ep.group().size(), ep.expertsSpec(), numExperts);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigurationException(e.getMessage(), Set.of("moe.ep.experts"));
+            }
+        };
+        return RepositoryDownload.run(client, new RepositoryDownload.Request(ref.repository(), ref.revision(), config.modelCache(),
+                format, selection, config.modelDownloadChunk().asLongValue()));
+    }
+
+    /** Per process (per rank): what it downloaded, what it keeps on disk and maps, and what of it the engine reads. */
+    private static void logModelBytes(LoadedModel model, RepositoryDownload.Result download, ExpertGroupSettings ep) {
+        String who = ep == null ? "this process" : "rank " + ep.group().rank() + " of " + ep.group().size();
+        long read = model.footprint().mappedBytes();
+        if (download == null) {
+            LOG.infof("Model bytes of %s: %.1f MB of the mapped files read by the engine", who, read / 1e6);
+            return;
+        }
+        DownloadReport r = download.report();
+        LOG.infof("Model bytes of %s: downloaded %d in this start (%d of them headers), %d on disk and mapped, %d read by the"
+                + " engine; the checkpoint has %d", who, r.downloadedBytes(), r.headerBytes(), r.localBytes(), read, r.checkpointBytes());
     }
 
     /**
