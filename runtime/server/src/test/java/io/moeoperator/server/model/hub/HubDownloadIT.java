@@ -148,6 +148,19 @@ class HubDownloadIT {
     }
 
     @Test
+    void aStartWhileTheHubIsUnreachableServesTheCommitTheCacheHolds() throws IOException {
+        RepositoryDownload.Result first = download("org/tiny", null, new ExpertShare(1, 2));
+        hub.close();
+        RepositoryDownload.Result offline = download("org/tiny", null, new ExpertShare(1, 2));
+        assertTrue(offline.report().fromCache(), offline.report().describe());
+        assertEquals(first.dir(), offline.dir());
+        assertEquals(first.digest(), offline.digest(), "the same weights' identity without the hub");
+        ModelLoadException e = assertThrows(ModelLoadException.class, () -> download("org/other", null, ExpertShare.ONE));
+        assertTrue(e.getMessage().startsWith("hf://org/other@main: cannot reach the hub at 127.0.0.1")
+                && e.getMessage().contains("the cache has no complete download of this revision"), e.getMessage());
+    }
+
+    @Test
     void aDroppedConnectionResumesWhereItStopped() throws IOException {
         String shard = "model-00002-of-00004.safetensors";
         hub.dropPath = shard;
