@@ -1,18 +1,9 @@
 package io.moeoperator.server.model;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.net.URI;
-import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
+import io.moeoperator.server.model.hub.HubClient;
+import io.moeoperator.server.model.hub.HubFileDownload;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.time.Duration;
-import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
@@ -57,49 +48,20 @@ public record HuggingFaceModel(String repository, String revision, String file) 
         return cache.resolve(repository).resolve(revision).resolve(file);
     }
 
-    URI url(String endpoint) {
-        String base = endpoint.replaceAll("/+$", "");
-        return URI.create(base + "/" + repository + "/resolve/" + URLEncoder.encode(revision, StandardCharsets.UTF_8)
-                .replace("%2F", "/") + "/" + file);
-    }
-
-    /** The cached file, downloading it first when absent. */
-    public Path fetch(Path cache, String endpoint, Optional<String> token) {
+    /**
+     * The cached file, downloaded first when absent: resumed after a drop or a restart, its size and
+     * hash checked against the hub's tree (see {@link HubFileDownload}).
+     */
+    public Path fetch(Path cache, HubClient client, long chunkBytes) {
         Path target = cachePath(cache);
         if (Files.isRegularFile(target)) {
             LOG.infof("Using %s from the cache (%s)", this, target);
             return target;
         }
-        URI url = url(endpoint);
-        HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL)
-                .connectTimeout(Duration.ofSeconds(30)).build();
-        HttpRequest.Builder request = HttpRequest.newBuilder(url).GET();
-        token.filter(t -> !t.isBlank()).ifPresent(t -> request.header("Authorization", "Bearer " + t));
-        try {
-            Files.createDirectories(target.getParent());
-            Path partial = target.resolveSibling(target.getFileName() + ".part");
-            LOG.infof("Downloading %s from %s", this, url);
-            long t0 = System.nanoTime();
-            HttpResponse<InputStream> response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
-            try (InputStream body = response.body()) {
-                switch (response.statusCode()) {
-                    case 200 -> Files.copy(body, partial, StandardCopyOption.REPLACE_EXISTING);
-                    case 401, 403 -> throw new ModelLoadException(this + " is gated or private (HTTP " + response.statusCode()
-                            + " from " + url.getHost() + "): " + (token.isPresent() ? "the token in HF_TOKEN has no access to it"
-                            : "set HF_TOKEN (on Kubernetes: spec.hfTokenSecret)"));
-                    case 404 -> throw new ModelLoadException(this + ": no such repository, revision or file (HTTP 404 from " + url + ")");
-                    default -> throw new ModelLoadException(this + ": HTTP " + response.statusCode() + " from " + url);
-                }
-            }
-            Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            LOG.infof("Downloaded %s: %.1f MB in %.1f s", this, Files.size(target) / 1e6, (System.nanoTime() - t0) / 1e9);
-            return target;
-        } catch (IOException e) {
-            throw new ModelLoadException(this + ": download from " + url + " failed: " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ModelLoadException(this + ": download interrupted", e);
-        }
+        long t0 = System.nanoTime();
+        long bytes = HubFileDownload.run(client, repository, revision, file, target, chunkBytes);
+        LOG.infof("Downloaded %s: %d bytes in %.1f s into %s", this, bytes, (System.nanoTime() - t0) / 1e9, target);
+        return target;
     }
 
     @Override

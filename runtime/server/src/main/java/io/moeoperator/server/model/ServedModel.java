@@ -92,8 +92,8 @@ public class ServedModel {
                 throw new ModelLoadException("--model-format " + format.get().flag() + " with --model-file: --model-file names a GGUF"
                         + " file of the repository; leave it out to serve the repository's safetensors checkpoint");
             }
-            path = HuggingFaceModel.parse(config.model(), config.modelFile().get())
-                    .fetch(config.modelCache(), huggingFace.endpoint(), huggingFace.token());
+            path = HuggingFaceModel.parse(config.model(), config.modelFile().get()).fetch(config.modelCache(),
+                    new HubClient(huggingFace.endpoint(), huggingFace.token(), HUB_READ_TIMEOUT), config.modelDownloadChunk().asLongValue());
         } else {
             path = Path.of(config.model()).toAbsolutePath();
         }

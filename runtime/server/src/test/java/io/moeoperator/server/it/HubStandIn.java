@@ -45,7 +45,11 @@ public final class HubStandIn implements AutoCloseable {
 
     private record HubFile(String path, byte[] bytes, boolean lfs, String sha256, String gitOid) {}
 
-    private record Repo(String commit, String token, Map<String, HubFile> files) {}
+    private record Repo(String commit, String token, Map<String, HubFile> files, java.util.Set<String> revisions) {
+        boolean has(String revision) {
+            return revision.equals(commit) || revisions.contains(revision);
+        }
+    }
 
     private final Map<String, Repo> repos = new ConcurrentHashMap<>();
     private final Map<String, HubFile> lfsObjects = new ConcurrentHashMap<>();
@@ -110,7 +114,8 @@ public final class HubStandIn implements AutoCloseable {
         files.values().forEach(f -> all.append(f.path()).append(f.lfs() ? f.sha256() : f.gitOid()));
         String commit = Hashes.hex("SHA-1", all.toString().getBytes(StandardCharsets.UTF_8));
         files.values().stream().filter(HubFile::lfs).forEach(f -> lfsObjects.put(f.sha256(), f));
-        repos.put(id, new Repo(commit, token, files));
+        repos.put(id, new Repo(commit, token, files, ConcurrentHashMap.newKeySet()));
+        repos.get(id).revisions().add("main");
         return commit;
     }
 
@@ -119,6 +124,11 @@ public final class HubStandIn implements AutoCloseable {
         String sha256 = Hashes.hex("SHA-256", bytes);
         String pointer = "version https://git-lfs.github.com/spec/v1\noid sha256:" + sha256 + "\nsize " + bytes.length + "\n";
         return new HubFile(path, bytes, lfs, sha256, Hashes.gitBlobSha1(lfs ? pointer.getBytes(StandardCharsets.UTF_8) : bytes));
+    }
+
+    /** Makes {@code revision} (a branch or tag) point at the repository's commit, as {@code main} does. */
+    public void addRevision(String id, String revision) {
+        repos.get(id).revisions().add(revision);
     }
 
     /** Requests for {@code path} (the resolve URL's or the CDN object's file). */
@@ -177,7 +187,7 @@ public final class HubStandIn implements AutoCloseable {
             String revision = URLDecoder.decode(api.group(3), StandardCharsets.UTF_8);
             if (repo == null) {
                 respond(out, 404, Map.of("X-Error-Code", "RepoNotFound", "X-Error-Message", "Repository not found"), new byte[0], method);
-            } else if (!revision.equals("main") && !revision.equals(repo.commit())) {
+            } else if (!repo.has(revision)) {
                 respond(out, 404, Map.of("X-Error-Code", "RevisionNotFound", "X-Error-Message", "Invalid rev id: " + revision),
                         new byte[0], method);
             } else if (api.group(2).equals("revision")) {
@@ -196,7 +206,7 @@ public final class HubStandIn implements AutoCloseable {
             respond(out, status, Map.of("X-Error-Code", "GatedRepo", "X-Error-Message", "Access to model " + resolve.group(1)
                     + " is restricted"), new byte[0], method);
         } else if (f == null || vanished.contains(resolve.group(1) + "/" + f.path())
-                || !resolve.group(2).equals("main") && !resolve.group(2).equals(repo.commit())) {
+                || !repo.has(resolve.group(2))) {
             respond(out, 404, Map.of("X-Error-Code", "EntryNotFound", "X-Error-Message", "Entry not found"), new byte[0], method);
         } else if (f.lfs()) {
             respond(out, 302, Map.of("Location", "http://127.0.0.1:" + cdn.getLocalPort() + "/repos/ab/cd/" + f.sha256()
