@@ -70,6 +70,33 @@ final class FileTransfer {
         Path part = target.resolveSibling(target.getFileName() + ".part");
         Path state = target.resolveSibling(target.getFileName() + ".part.state");
         String planId = planId(reader, commit, plan);
+        TransferProgress progress;
+        try {
+            progress = transfer(reader, part, state, planId, plan, chunkBytes, detail);
+        } catch (HubIntegrityException e) { // the remote file is not what the tree lists: none of its bytes are kept
+            deleteQuietly(part);
+            deleteQuietly(state);
+            throw e;
+        }
+        try {
+            try {
+                check.accept(part);
+            } catch (HubIntegrityException e) {
+                Files.deleteIfExists(part);
+                Files.deleteIfExists(state);
+                throw e;
+            }
+            Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Files.deleteIfExists(state);
+        } catch (IOException e) {
+            throw new ModelLoadException(reader.what() + ": cannot move " + part + " into place: " + e.getMessage(), e);
+        }
+        progress.finish(detail.isEmpty() ? "" : "kept " + Bytes.format(plan.localSize()));
+    }
+
+    /** Fills {@code part}, resuming from its state; returns the progress to finish once the file is in place. */
+    private static TransferProgress transfer(HubFileReader reader, Path part, Path state, String planId, Plan plan,
+                                             long chunkBytes, String detail) {
         try {
             long done = resumePoint(part, state, planId, plan);
             TransferProgress progress = TransferProgress.start(reader.what(), plan.remoteBytes(), done, detail);
@@ -94,18 +121,17 @@ final class FileTransfer {
                 ch.truncate(plan.localSize());
                 ch.force(true);
             }
-            try {
-                check.accept(part);
-            } catch (HubIntegrityException e) {
-                Files.deleteIfExists(part);
-                Files.deleteIfExists(state);
-                throw e;
-            }
-            Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            Files.deleteIfExists(state);
-            progress.finish(detail.isEmpty() ? "" : "kept " + Bytes.format(plan.localSize()) + " in " + target.getFileName());
+            return progress;
         } catch (IOException e) {
             throw new ModelLoadException(reader.what() + ": cannot write " + part + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // the message about the bad file matters more; a leftover part is restarted by its state's plan
         }
     }
 

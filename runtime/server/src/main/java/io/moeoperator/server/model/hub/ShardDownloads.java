@@ -87,7 +87,8 @@ final class ShardDownloads {
             shards.put(SafetensorsCheckpoint.SINGLE, null);
             return shards;
         }
-        JsonNode weightMap = RepositoryDownload.readJson(index) == null ? null : RepositoryDownload.readJson(index).path("weight_map");
+        JsonNode doc = RepositoryDownload.readJson(index);
+        JsonNode weightMap = doc == null ? null : doc.path("weight_map");
         if (weightMap == null || !weightMap.isObject() || weightMap.isEmpty()) {
             throw new ModelLoadException(snapshot.source() + ": " + SafetensorsCheckpoint.INDEX + " has no weight_map naming the tensors' shards");
         }
