@@ -165,11 +165,7 @@ public final class SafetensorsWriter {
             long rowBytes = p.type().bytesFor(cols);
             for (long r = 0; r < p.rows(); r++) {
                 p.src().fill(r, row);
-                if (p.type() == GgmlType.F8_E4M3) {
-                    Fp8Quantizer.encodeRow(row, dst, r * rowBytes);
-                } else {
-                    GgmlCodec.encode(p.type(), row, 0, cols, dst, r * rowBytes);
-                }
+                GgmlCodec.encode(p.type(), row, 0, cols, dst, r * rowBytes);
             }
         }
     }
