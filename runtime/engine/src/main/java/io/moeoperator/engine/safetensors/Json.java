@@ -123,6 +123,18 @@ public final class Json {
 
     private String string() {
         pos++; // opening quote
+        // Most strings (tensor names, keys) have no escapes: take them whole.
+        for (int end = pos; end < text.length(); end++) {
+            char ch = text.charAt(end);
+            if (ch == '"') {
+                String whole = text.substring(pos, end);
+                pos = end + 1;
+                return whole;
+            }
+            if (ch == '\\' || ch < 0x20) {
+                break;
+            }
+        }
         StringBuilder b = new StringBuilder();
         while (true) {
             char ch = next();

@@ -28,7 +28,11 @@ import java.util.Locale;
  */
 public final class SafetensorsWriter {
     private record Pending(String name, GgmlType type, long rows, long cols, boolean vector, RowSource src,
-                           Fp8Quantizer.Scales scales) {
+                           Fp8Quantizer.Scales scales, MemorySegment raw) {
+        Pending(String name, GgmlType type, long rows, long cols, boolean vector, RowSource src, Fp8Quantizer.Scales scales) {
+            this(name, type, rows, cols, vector, src, scales, null);
+        }
+
         long bytes() {
             return type.bytesFor(rows * cols);
         }
@@ -58,6 +62,18 @@ public final class SafetensorsWriter {
         int scaleCols = (cols + blockCols - 1) / blockCols;
         return add(new Pending(SafetensorsWeightSource.scaleName(name), GgmlType.F32, scaleRows, scaleCols, false,
                 scales.asRows(), null));
+    }
+
+    /** A tensor copied byte for byte (of any type this writer knows), e.g. FP8 codes with their scales from another file. */
+    SafetensorsWriter copy(String name, GgmlType type, long[] shape, MemorySegment bytes) {
+        boolean vector = shape.length == 1;
+        long rows = vector ? 1 : shape[0];
+        long cols = vector ? shape[0] : shape[1];
+        if (shape.length > 2 || bytes.byteSize() != type.bytesFor(rows * cols)) {
+            throw new IllegalArgumentException("tensor " + name + ": " + bytes.byteSize() + " bytes are not " + type + " "
+                    + java.util.Arrays.toString(shape));
+        }
+        return add(new Pending(name, type, rows, cols, vector, null, null, bytes));
     }
 
     private SafetensorsWriter add(Pending p) {
@@ -160,16 +176,16 @@ public final class SafetensorsWriter {
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment dst = ch.map(FileChannel.MapMode.READ_WRITE, at, p.bytes(), arena);
+            if (p.raw() != null) {
+                dst.copyFrom(p.raw());
+                return;
+            }
             int cols = Math.toIntExact(p.cols());
             float[] row = new float[cols];
             long rowBytes = p.type().bytesFor(cols);
             for (long r = 0; r < p.rows(); r++) {
                 p.src().fill(r, row);
-                if (p.type() == GgmlType.F8_E4M3) {
-                    Fp8Quantizer.encodeRow(row, dst, r * rowBytes);
-                } else {
-                    GgmlCodec.encode(p.type(), row, 0, cols, dst, r * rowBytes);
-                }
+                GgmlCodec.encode(p.type(), row, 0, cols, dst, r * rowBytes);
             }
         }
     }

@@ -192,4 +192,15 @@ class SafetensorsModelFilesTest {
             assertEquals(1, s.hfConfig().numNextnLayers());
         }
     }
+
+    @Test
+    void tiedEmbeddingsServeAsTheOutputHead() throws IOException {
+        Path dir = model("tied", tiny().build(), 1);
+        editHeader(dir.resolve("model.safetensors"), h -> h.replace("\"lm_head.weight\"", "\"lm_head.unused\""));
+        assertEquals("model file tied/model.safetensors: missing tensor lm_head.weight", load(dir));
+        editText(dir.resolve("config.json"), "\"tie_word_embeddings\": false", "\"tie_word_embeddings\": true");
+        try (SafetensorsWeightSource s = SafetensorsWeightSource.open(dir)) {
+            assertEquals("model.embed_tokens.weight", io.moeoperator.engine.model.ModelWeights.load(s).output().name());
+        }
+    }
 }
