@@ -148,6 +148,28 @@ class HubDownloadIT {
     }
 
     @Test
+    void anFp8RankKeepsItsExpertsWithTheirBlockScales() throws IOException {
+        Path fp8 = ROOT.resolve("source-fp8");
+        delete(fp8);
+        SyntheticHfWriter.write(SPEC.toBuilder().gating(io.moeoperator.engine.model.GatingFunction.SIGMOID).routerBias(true)
+                .weightType(GgmlType.F8_E4M3).build(), fp8, new SyntheticHfWriter.Options(3, false));
+        hub.addRepo("org/tiny-fp8", fp8, null, Map.of());
+        RepositoryDownload.Result r = download("org/tiny-fp8", null, new ExpertShare(2, 4));
+        ExpertSelection sel = ExpertSelection.forRank(2, 4, null, SPEC.numExperts());
+        try (SafetensorsCheckpoint local = SafetensorsCheckpoint.open(r.dir());
+             SafetensorsCheckpoint source = SafetensorsCheckpoint.open(fp8)) {
+            long scales = local.tensors().keySet().stream().filter(n -> n.endsWith("_scale_inv")
+                    && SafetensorsWeightSource.routedExpert(n) >= 0).count();
+            assertEquals(4L * 3 * (SPEC.numLayers() - 1), scales, "each held expert's three FP8 weights keep their scales");
+            assertEquals(source.tensors().keySet().stream().filter(sel::needs).sorted().toList(),
+                    local.tensors().keySet().stream().sorted().toList());
+        }
+        try (SafetensorsWeightSource weights = SafetensorsWeightSource.open(r.dir())) {
+            ModelWeights.load(weights, e -> Arrays.binarySearch(sel.heldExperts(), e) >= 0);
+        }
+    }
+
+    @Test
     void aStartWhileTheHubIsUnreachableServesTheCommitTheCacheHolds() throws IOException {
         RepositoryDownload.Result first = download("org/tiny", null, new ExpertShare(1, 2));
         hub.close();
