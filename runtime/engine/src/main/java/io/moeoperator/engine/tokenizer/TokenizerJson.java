@@ -4,9 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.moeoperator.engine.tokenizer.AddedTokenMatcher.AddedToken;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Reads a Hugging Face tokenizer.json (format "1.0", as tokenizers 0.23 reads it) into the parts of
@@ -17,8 +19,13 @@ import java.util.Optional;
  */
 final class TokenizerJson {
     /** tokenizer.json, understood. */
-    record Parsed(String[] texts, TokenType[] types, Map<String, Integer> textToId, BpeMerger merger,
-                  Segmenter segmenter, TokenizerJsonPipeline.Template template, Optional<Boolean> addPrefixSpace) {
+    /**
+     * @param pieceTexts what each token decodes from: its text, except that an added token with
+     *                   normalized = true decodes from its normalized form, as in tokenizers
+     */
+    record Parsed(String[] texts, String[] pieceTexts, TokenType[] types, Map<String, Integer> textToId,
+                  BpeMerger merger, Segmenter segmenter, TokenizerJsonPipeline.Template template,
+                  Optional<Boolean> addPrefixSpace) {
         int vocabSize() {
             return texts.length;
         }
@@ -48,6 +55,7 @@ final class TokenizerJson {
         for (AddedToken t : added) {
             size = Math.max(size, t.id() + 1);
         }
+        TokenizerJsonPipeline p = TokenizerJsonPipeline.parse(f, root, size);
         String[] texts = new String[size];
         TokenType[] types = new TokenType[size];
         Map<String, Integer> textToId = new HashMap<>(vocab);
@@ -55,15 +63,19 @@ final class TokenizerJson {
             texts[id] = text;
             types[id] = TokenType.NORMAL;
         });
+        String[] pieceTexts = texts.clone();
+        Set<String> specialContents = new HashSet<>();
+        added.stream().filter(AddedToken::special).forEach(t -> specialContents.add(t.content()));
         for (AddedToken t : added) {
             texts[t.id()] = t.content();
-            types[t.id()] = t.special() ? TokenType.CONTROL : TokenType.USER_DEFINED;
+            pieceTexts[t.id()] = t.normalized() ? p.normalizer().normalize(t.content()) : t.content();
+            // Decoding skips a token when the text it decodes from is a special token's content.
+            types[t.id()] = specialContents.contains(pieceTexts[t.id()]) ? TokenType.CONTROL : TokenType.USER_DEFINED;
             textToId.put(t.content(), t.id());
         }
-        TokenizerJsonPipeline p = TokenizerJsonPipeline.parse(f, root, size);
         Segmenter segmenter = new HfSegmenter(matcher(f, added, false, p.normalizer()),
                 matcher(f, added, true, p.normalizer()), p.normalizer(), p.preTokenizer());
-        return new Parsed(texts, types, textToId, merger, segmenter, p.template(), p.addPrefixSpace());
+        return new Parsed(texts, pieceTexts, types, textToId, merger, segmenter, p.template(), p.addPrefixSpace());
     }
 
     /** The BPE options; only those that byte-level BPE files use, with their neutral values, pass. */
