@@ -16,6 +16,23 @@ import java.util.Set;
  * tokenizers would give them, and the pipeline ({@link TokenizerJsonPipeline}). Which tokens are
  * BOS and EOS is settled by {@link HfTokenizer} together with the other files. Whatever the engine
  * does not reproduce exactly is refused with the field and its value, never approximated.
+ *
+ * <p>What the files of the families we serve use (all byte-level BPE, ByteLevel decoder):
+ * <ul>
+ * <li>DeepSeek-V3/R1: 128,000 vocabulary entries, 127,741 merges as "a b" strings, 818 added tokens
+ *     (three of them also in the vocabulary, 14 not special); normalizer an empty Sequence;
+ *     pre_tokenizer a Sequence of three Isolated Splits ({@code \p{N}{1,3}}, a CJK/kana range, and
+ *     the word/punctuation/whitespace regex) then ByteLevel(add_prefix_space=false,
+ *     use_regex=false); post_processor ByteLevel, so BOS comes from tokenizer_config.json's
+ *     add_bos_token (LlamaTokenizerFast).</li>
+ * <li>DeepSeek-V2/V2-Lite (LlamaTokenizerFast, like deepseek-llm): a Sequence of six Isolated
+ *     Splits ({@code [\r\n]}, optional space plus cased letters, optional space plus ASCII and
+ *     full-width punctuation, {@code \s+$}, CJK/Hangul ranges, {@code \p{N}+}) then the same
+ *     ByteLevel; BOS from add_bos_token. Written down from llama.cpp's copy of these regexes
+ *     (its deepseek-llm pre-tokenizer); their literal form is in OnigRegexParityIT.</li>
+ * <li>Qwen2/Qwen3 (MoE too): NFC normalizer, one Split ({@code (?i:'s|'t|...)} and friends) then
+ *     ByteLevel; no BOS. Llama 3: one Split, ignore_merges, a TemplateProcessing adding BOS.</li>
+ * </ul>
  */
 final class TokenizerJson {
     /** tokenizer.json, understood. */
