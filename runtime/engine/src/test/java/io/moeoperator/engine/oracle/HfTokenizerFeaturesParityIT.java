@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
@@ -45,6 +46,11 @@ class HfTokenizerFeaturesParityIT {
     private static ObjectNode base;
     private static ObjectNode baseConfig;
     private static List<String> texts;
+
+    @AfterAll
+    static void stopOracle() throws IOException {
+        oracle.close();
+    }
 
     @BeforeAll
     static void writeBase() throws IOException {

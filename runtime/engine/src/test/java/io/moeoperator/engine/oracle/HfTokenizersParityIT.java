@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -32,6 +33,11 @@ import org.junit.jupiter.api.Test;
 class HfTokenizersParityIT {
     private static final int NUM_RANDOM = 400;
     private static HfTokenizersOracle oracle;
+
+    @AfterAll
+    static void stopOracle() throws IOException {
+        oracle.close();
+    }
 
     @BeforeAll
     static void startOracle() throws IOException {
