@@ -174,7 +174,9 @@ public final class BpeTokenizer {
     }
 
     /**
-     * Encodes text to token ids, as llama.cpp's {@code llama_tokenize}.
+     * Encodes text to token ids, as llama.cpp's {@code llama_tokenize}; for a tokenizer read from
+     * tokenizer.json, as Hugging Face's {@code Tokenizer.encode} (addSpecial is add_special_tokens,
+     * parseSpecial the opposite of encode_special_tokens).
      *
      * @param addSpecial   add the model's BOS in front if it asks for one (add_bos_token) and its EOS
      *                     at the end if it asks for one (add_eos_token); llama.cpp's add_special
@@ -220,13 +222,17 @@ public final class BpeTokenizer {
      * tokens render as nothing, USER_DEFINED as their text, NORMAL as their bytes; BYTE, UNUSED and
      * UNDEFINED entries render as nothing (llama.cpp's BPE path suppresses them). Bytes that do not
      * form valid UTF-8 become U+FFFD. No space clean-up is applied (that is only in llama.cpp's
-     * {@code llama_detokenize}, and only for some pre-tokenizers).
+     * {@code llama_detokenize}, and only for some pre-tokenizers). For a tokenizer read from
+     * tokenizer.json: Hugging Face's {@code decode(ids, skip_special_tokens=True)}.
      */
     public String decode(int[] ids) {
         return decode(ids, false);
     }
 
-    /** As {@link #decode(int[])}, but CONTROL and UNKNOWN tokens render as their text if asked. */
+    /**
+     * As {@link #decode(int[])}, but CONTROL and UNKNOWN tokens render as their text if asked
+     * (Hugging Face's skip_special_tokens=False).
+     */
     public String decode(int[] ids, boolean renderSpecial) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(ids.length * 4);
         for (int id : ids) {
