@@ -94,7 +94,7 @@ class HfTokenizersParityIT {
             }
             check(mismatches, text, "streamed", e.get("decoded").textValue(), streamed.append(stream.flush()).toString());
         }
-        System.out.printf("%s: %d texts, %d tokens (without specials) compared five ways, %d mismatches%n", name,
+        System.out.printf("%s: %d texts, %d tokens (without specials); ids 3 ways, text 2 ways, every piece, streamed: %d mismatches%n", name,
                 expected.size(), numTokens, mismatches.size());
         assertTrue(mismatches.isEmpty(), mismatches.size() + " mismatches with Hugging Face tokenizers on " + name
                 + ", the first ones:\n" + String.join("\n", mismatches.subList(0, Math.min(20, mismatches.size()))));
