@@ -77,6 +77,7 @@ class GgufFileTest {
             case BF16 -> 0.5f / 128;
             case Q8_0 -> 0.5f / 127;
             case Q4_0 -> 0.5f / 8 * 1.01f;
+            case F8_E4M3 -> throw new IllegalArgumentException("GGUF files hold no F8_E4M3 tensors");
         };
     }
 
