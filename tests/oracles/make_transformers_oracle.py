@@ -33,6 +33,7 @@ import transformers  # noqa: E402
 from transformers import AutoTokenizer  # noqa: E402
 
 import checkpoints  # noqa: E402
+import deepseek_semantics  # noqa: E402
 import oracle_patches  # noqa: E402
 import prompts  # noqa: E402
 import reference  # noqa: E402
@@ -41,13 +42,18 @@ import variants  # noqa: E402
 
 # Every variant's routing must really vary on the prompts, or the comparison proves little.
 MIN_EXPERTS_USED = 0.75
+# The patched transformers must agree with DeepSeek's semantics (deepseek_semantics.py, float64)
+# this closely on every F32 last-position logit (measured: about 2e-6), or the oracle is not trusted.
+SEMANTICS_TOLERANCE = 1e-5
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--real-tokenizer", required=True, help="directory with DeepSeek-V3's tokenizer.json")
     ap.add_argument("--out", required=True)
-    ap.add_argument("--threads", type=int, default=2)
+    # One thread: the models are tiny, and idle OpenMP threads spin on a shared machine (1 thread: 18 s,
+    # 2 threads: 130 s of which most spinning, with other builds running; the results are the same).
+    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     started = time.time()
     torch.set_num_threads(args.threads)
@@ -79,8 +85,9 @@ def main():
         greedy = [reference.greedy(oracle, p, banned) for p in ids]
         routing = reference.routing(oracle, ids)
         check_routing(name, variant, routing)
+        semantics = check_semantics(name, f32_dir, ids, [logits for _, logits, _ in greedy])
         ref = dict(prompt_set, name=f"{name}-f32", dtype="f32", compute="float32",
-                   attention_scaling=attention_scaling(oracle), routing=routing,
+                   attention_scaling=attention_scaling(oracle), routing=routing, deepseek_semantics_deviation=semantics,
                    greedy=[{"tokens": t, "min_margin": min(m)} for t, _, m in greedy],
                    last_logits=[[float(x) for x in logits] for _, logits, _ in greedy])
         add(index, out, name, variant, "f32", f32_dir, ref)
@@ -160,6 +167,18 @@ def check_routing(name, variant, routing):
         raise SystemExit(f"{name}: the group limit never changes the choice of experts")
 
 
+def check_semantics(name, model_dir, ids, last_logits):
+    """The largest deviation of transformers' last logits from DeepSeek's semantics, relative to the largest logit."""
+    worst = 0.0
+    for p, oracle in zip(ids, last_logits):
+        ours = deepseek_semantics.logits(model_dir, p)[-1]
+        worst = max(worst, float((ours - oracle.double()).abs().max() / oracle.abs().max()))
+    if worst > SEMANTICS_TOLERANCE:
+        raise SystemExit(f"{name}: transformers' logits deviate from DeepSeek's semantics by {worst:.2e} "
+                         f"of the largest logit (allowed {SEMANTICS_TOLERANCE:.0e}): an unpatched oracle bug?")
+    return worst
+
+
 def add(index, out, name, variant, dtype_name, model_dir, ref):
     path = os.path.join("reference", f"{name}-{dtype_name}.json")
     os.makedirs(os.path.join(out, "reference"), exist_ok=True)
@@ -169,8 +188,10 @@ def add(index, out, name, variant, dtype_name, model_dir, ref):
                             "model_type": variant["model_type"], "dir": os.path.relpath(model_dir, out),
                             "reference": path})
     margins = [g["min_margin"] for g in ref.get("greedy", ref.get("teacher_forced", []))]
+    semantics = ref.get("deepseek_semantics_deviation")
     print(f"{name}-{dtype_name}: {ref['compute']}, attention scaling {ref['attention_scaling']:.5f}, "
-          f"smallest greedy top-1 margin {min(margins):.2e} of the largest logit", file=sys.stderr)
+          f"smallest greedy top-1 margin {min(margins):.2e} of the largest logit"
+          + (f", DeepSeek's semantics within {semantics:.1e}" if semantics is not None else ""), file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ cp "$here"/*.py "$work/scripts/"
 cp "$tokenizer/tokenizer.json" "$tokenizer/tokenizer_config.json" "$work/deepseek-v3-tokenizer/"
 echo "transformers-oracle: making tokenizer, checkpoints and references in the sid root (about a minute)" >&2
 start=$SECONDS
-"$here/in-sid-root.sh" env HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1 TQDM_DISABLE=1 \
+"$here/in-sid-root.sh" env HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1 TQDM_DISABLE=1 OMP_NUM_THREADS=1 \
   python3 "/work/$name/scripts/make_transformers_oracle.py" \
   --real-tokenizer "/work/$name/deepseek-v3-tokenizer" --out "/work/$name/out" >&2 \
   || fail "making the oracle failed (output above); work files kept in $work"
