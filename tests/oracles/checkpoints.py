@@ -119,6 +119,9 @@ def save_fp8(f32_dir, out_dir, dequantized_dir, variant, tokenizer_dir, seed):
     config = _read_config(f32_dir)  # in the variant's layout already
     _write(out_dir, fp8, dict(_with_dtype(config, "bfloat16"), quantization_config=FP8_QUANTIZATION_CONFIG),
            sharded=variant["model_type"] == "deepseek_v3")
+    with open(os.path.join(f32_dir, "generation_config.json"), "rb") as src, \
+            open(os.path.join(out_dir, "generation_config.json"), "wb") as dst:
+        dst.write(src.read())
     _finish(out_dir, variant, tokenizer_dir)
     _write(dequantized_dir, dequantized, _with_dtype(config, "float32"), sharded=False)
     _finish(dequantized_dir, variant, tokenizer_dir)
