@@ -1,5 +1,6 @@
 package io.moeoperator.cli;
 
+import io.moeoperator.engine.ep.ExpertParallelism;
 import io.moeoperator.engine.exec.LoadedModel;
 import io.moeoperator.engine.model.DeepSeek2Model;
 import io.moeoperator.engine.model.LatentKvCache;
@@ -30,7 +31,10 @@ final class BenchCommand implements Callable<Integer> {
         if (promptTokens < 1 || genTokens < 1) {
             throw new IllegalArgumentException("--prompt-tokens and --gen-tokens must be >= 1");
         }
-        try (LoadedModel loaded = LoadedModel.open(modelOptions.model, modelOptions.threads)) {
+        long t0 = System.nanoTime();
+        try (LoadedModel loaded = LoadedModel.open(modelOptions.model, modelOptions.format(), modelOptions.threads,
+                ExpertParallelism.SINGLE)) {
+            double loadSeconds = (System.nanoTime() - t0) / 1e9;
             DeepSeek2Model model = loaded.model();
             if (promptTokens + Math.max(genTokens, warmup) > model.config().contextLength()) {
                 throw new IllegalArgumentException("--prompt-tokens plus the larger of --gen-tokens and --warmup exceed the context length "
@@ -46,20 +50,20 @@ final class BenchCommand implements Callable<Integer> {
             }
 
             LatentKvCache cache = model.newCache();
-            long t0 = System.nanoTime();
+            long tPrefill = System.nanoTime();
             logits = loaded.generator().prefill(prompt, cache);
             long t1 = System.nanoTime();
             for (int i = 0; i < genTokens; i++) {
                 logits = model.forward(new int[] {Sampler.argmax(logits)}, cache);
             }
             long t2 = System.nanoTime();
-            double prefill = promptTokens / ((t1 - t0) / 1e9);
+            double prefill = promptTokens / ((t1 - tPrefill) / 1e9);
             double decode = genTokens / ((t2 - t1) / 1e9);
             System.out.println(String.format(Locale.ROOT,
-                    "{\"model\":\"%s\",\"threads\":%d,\"prompt_tokens\":%d,\"gen_tokens\":%d,"
-                            + "\"prefill_tokens_per_s\":%.2f,\"decode_tokens_per_s\":%.2f}",
-                    jsonEscape(modelOptions.model.toString()), modelOptions.threads, promptTokens, genTokens,
-                    prefill, decode));
+                    "{\"model\":\"%s\",\"format\":\"%s\",\"threads\":%d,\"prompt_tokens\":%d,\"gen_tokens\":%d,"
+                            + "\"load_s\":%.3f,\"prefill_tokens_per_s\":%.2f,\"decode_tokens_per_s\":%.2f}",
+                    jsonEscape(modelOptions.model.toString()), loaded.format().flag(), modelOptions.threads, promptTokens,
+                    genTokens, loadSeconds, prefill, decode));
         }
         return 0;
     }

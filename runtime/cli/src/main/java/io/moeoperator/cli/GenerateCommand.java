@@ -1,5 +1,6 @@
 package io.moeoperator.cli;
 
+import io.moeoperator.engine.ep.ExpertParallelism;
 import io.moeoperator.engine.exec.GenerationResult;
 import io.moeoperator.engine.exec.LoadedModel;
 import io.moeoperator.engine.sample.SamplingParams;
@@ -38,7 +39,8 @@ final class GenerateCommand implements Callable<Integer> {
         SamplingParams params = new SamplingParams(temperature, topK, topP, seed);
         long t0 = System.nanoTime();
         PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false, StandardCharsets.UTF_8);
-        try (LoadedModel loaded = LoadedModel.open(modelOptions.model, modelOptions.threads)) {
+        try (LoadedModel loaded = LoadedModel.open(modelOptions.model, modelOptions.format(), modelOptions.threads,
+                ExpertParallelism.SINGLE)) {
             Log.info("loaded %s (%s) in %.1f s", modelOptions.model, loaded.model().config().name(),
                     (System.nanoTime() - t0) / 1e9);
             GenerationResult r = loaded.generator().generate(prompt, maxTokens, params, piece -> {

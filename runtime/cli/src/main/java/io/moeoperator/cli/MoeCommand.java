@@ -1,6 +1,6 @@
 package io.moeoperator.cli;
 
-import io.moeoperator.engine.gguf.GgufException;
+import io.moeoperator.engine.model.ModelFileException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -28,7 +28,7 @@ public final class MoeCommand implements Runnable {
         CommandLine cli = new CommandLine(new MoeCommand());
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             // Bad input (model file, flag values) is the user's to fix: say what, not a stack trace.
-            if (e instanceof GgufException || e instanceof IllegalArgumentException) {
+            if (e instanceof ModelFileException || e instanceof IllegalArgumentException) {
                 cmd.getErr().println("error: " + e.getMessage());
                 return 1;
             }

@@ -3,6 +3,7 @@ package io.moeoperator.cli;
 import io.moeoperator.engine.gguf.GgmlType;
 import io.moeoperator.engine.model.GatingFunction;
 import io.moeoperator.engine.synth.SynthSpec;
+import io.moeoperator.engine.synth.SyntheticHfWriter;
 import io.moeoperator.engine.synth.SyntheticModelWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,13 +12,20 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "synth", sortOptions = false,
-        description = "Write a seeded random-weight deepseek2 GGUF model (the demo model and test fixtures).")
+        description = "Write a seeded random-weight DeepSeek-style model (the demo model and test fixtures): a GGUF file, "
+                + "or the same model as a Hugging Face directory with --format safetensors.")
 final class SynthCommand implements Callable<Integer> {
     private static final SynthSpec D = SynthSpec.demo();
 
-    @Option(names = "--out", required = true, paramLabel = "PATH") Path out;
+    @Option(names = "--out", required = true, paramLabel = "PATH", description = "the GGUF file, or the directory for safetensors")
+    Path out;
+    @Option(names = "--format", description = "gguf or safetensors (config.json, tokenizer files, model*.safetensors); "
+            + "default ${DEFAULT-VALUE}") String format = "gguf";
+    @Option(names = "--shards", description = "safetensors: split the weights over N files with an index; default ${DEFAULT-VALUE}")
+    int shards = 1;
     @Option(names = "--seed", description = "default ${DEFAULT-VALUE}") long seed = D.seed();
-    @Option(names = "--type", description = "weight type of matrices: F32, F16, BF16, Q8_0, Q4_0 (default ${DEFAULT-VALUE})")
+    @Option(names = "--type", description = "weight type of matrices: F32, F16, BF16, Q8_0, Q4_0 (GGUF), "
+            + "F8_E4M3 (safetensors, 128x128 block scales); default ${DEFAULT-VALUE}")
     GgmlType type = D.weightType();
     @Option(names = "--vocab-size", description = "default ${DEFAULT-VALUE}") int vocabSize = D.vocabSize();
     @Option(names = "--hidden", description = "default ${DEFAULT-VALUE}") int hidden = D.hidden();
@@ -54,6 +62,25 @@ final class SynthCommand implements Callable<Integer> {
                 ffDense, ffExpert, experts, expertsUsed, sharedExperts, denseLayers, contextLength, gating, weightsNorm,
                 weightsScale, routerBias, yarnFactor, yarnOriginalContext, yarnLogMultiplier, ropeTheta, D.rmsEps(),
                 type, logitScale, preTokenizer, seed);
+        boolean safetensors = switch (format) {
+            case "gguf" -> false;
+            case "safetensors" -> true;
+            default -> throw new IllegalArgumentException("--format " + format + " is not a format (gguf, safetensors)");
+        };
+        if (!safetensors && shards != 1) {
+            throw new IllegalArgumentException("--shards is for --format safetensors; a GGUF file is one file");
+        }
+        if (safetensors) {
+            long t0 = System.nanoTime();
+            SyntheticHfWriter.write(spec, out, new SyntheticHfWriter.Options(shards, false));
+            long bytes;
+            try (var files = Files.list(out)) {
+                bytes = files.mapToLong(p -> p.toFile().length()).sum();
+            }
+            Log.info("wrote %s (%.1f MB in %d safetensors file%s) in %.1f s", out, bytes / 1e6, shards, shards == 1 ? "" : "s",
+                    (System.nanoTime() - t0) / 1e9);
+            return 0;
+        }
         if (qLoraRank == 0 && layers != 27) {
             Log.info("warning: llama.cpp b4916 treats only 27-layer deepseek2 models as q-lora-free; it will not load this file");
         }

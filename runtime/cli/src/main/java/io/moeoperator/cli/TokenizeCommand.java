@@ -1,17 +1,17 @@
 package io.moeoperator.cli;
 
-import io.moeoperator.engine.gguf.GgufFile;
-import io.moeoperator.engine.tokenizer.BpeTokenizer;
+import io.moeoperator.engine.exec.LoadedModel;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "tokenize", description = "Print the token ids of a text (without BOS) as a JSON array.")
 final class TokenizeCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "PATH", description = "GGUF model file")
-    java.nio.file.Path model;
+    @Mixin
+    ModelOptions modelOptions;
 
     @Option(names = "--text", required = true, paramLabel = "TEXT")
     String text;
@@ -22,10 +22,8 @@ final class TokenizeCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         // Only the vocabulary is needed: skip loading weights.
-        try (GgufFile file = GgufFile.open(model)) {
-            int[] ids = BpeTokenizer.fromGguf(file.metadata()).encode(text, false, !noSpecial);
-            System.out.println(Arrays.stream(ids).mapToObj(Integer::toString).collect(Collectors.joining(",", "[", "]")));
-        }
+        int[] ids = LoadedModel.readTokenizer(modelOptions.model, modelOptions.format()).encode(text, false, !noSpecial);
+        System.out.println(Arrays.stream(ids).mapToObj(Integer::toString).collect(Collectors.joining(",", "[", "]")));
         return 0;
     }
 }

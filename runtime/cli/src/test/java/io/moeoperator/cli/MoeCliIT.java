@@ -87,8 +87,50 @@ class MoeCliIT {
     void missingModelIsAClearError() throws Exception {
         Run r = moe("generate", "--model", "/no/such/model.gguf", "--prompt", "x");
         assertEquals(1, r.exit());
-        assertEquals("error: model file /no/such/model.gguf does not exist or is not a regular file\n", r.err());
+        assertEquals("error: model /no/such/model.gguf does not exist: pass a GGUF file or a Hugging Face model directory"
+                + " (config.json and *.safetensors)\n", r.err());
         assertEquals("", r.out());
+    }
+
+    @Test
+    void aHuggingFaceDirectoryOfTheSameModelGeneratesTokenizesAndBenchesAlike() throws Exception {
+        Path dir = MODEL.resolveSibling("tiny-hf");
+        Run synth = moe("synth", "--format", "safetensors", "--shards", "2", "--out", dir.toString(), "--hidden", "64",
+                "--layers", "2", "--experts", "4", "--experts-used", "2", "--seed", "7");
+        assertEquals(0, synth.exit(), synth.err());
+        assertTrue(Files.exists(dir.resolve("model.safetensors.index.json")) && Files.exists(dir.resolve("tokenizer.json")));
+        String[] generate = {"generate", "--prompt", "Hello there", "--max-tokens", "12", "--model"};
+        Run fromDir = moe(with(generate, dir.toString()));
+        assertEquals(0, fromDir.exit(), fromDir.err());
+        assertEquals(moe(with(generate, MODEL.toString())).out(), fromDir.out());
+        String[] tokenize = {"tokenize", "--text", "Hello world <｜end▁of▁sentence｜>", "--model"};
+        assertEquals(moe(with(tokenize, MODEL.toString())).out(), moe(with(tokenize, dir.toString())).out());
+        Run bench = moe("bench", "--model", dir.toString(), "--prompt-tokens", "16", "--gen-tokens", "4", "--threads", "1");
+        assertEquals(0, bench.exit(), bench.err());
+        assertTrue(bench.out().contains("\"format\":\"safetensors\"") && bench.out().contains("\"load_s\":"), bench.out());
+    }
+
+    @Test
+    void aBrokenHuggingFaceDirectoryIsOneLineNamingTheFile() throws Exception {
+        Path dir = MODEL.resolveSibling("broken-hf");
+        Run synth = moe("synth", "--format", "safetensors", "--out", dir.toString(), "--hidden", "64", "--layers", "2",
+                "--experts", "4", "--experts-used", "2");
+        assertEquals(0, synth.exit(), synth.err());
+        String config = Files.readString(dir.resolve("config.json"));
+        Files.writeString(dir.resolve("config.json"), config.replace("\"topk_method\": \"greedy\"", "\"topk_method\": \"random\""));
+        Run r = moe("generate", "--model", dir.toString(), "--prompt", "x");
+        assertEquals(1, r.exit());
+        assertEquals("error: model file broken-hf/config.json: topk_method is \"random\"; deepseek_v2 supports greedy,"
+                + " group_limited_greedy\n", r.err());
+        Run gguf = moe("tokenize", "--model", dir.toString(), "--model-format", "gguf", "--text", "x");
+        assertEquals(1, gguf.exit());
+        assertEquals("error: model " + dir + " is not a GGUF file\n", gguf.err());
+    }
+
+    private static String[] with(String[] args, String last) {
+        String[] all = Arrays.copyOf(args, args.length + 1);
+        all[args.length] = last;
+        return all;
     }
 
     @Test

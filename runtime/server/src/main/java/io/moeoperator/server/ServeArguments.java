@@ -16,10 +16,10 @@ public record ServeArguments(Map<String, String> config, boolean help) {
     record Flag(String name, String valueName, String key, String meaning) {}
 
     static final List<Flag> FLAGS = List.of(
-            new Flag("--model", "PATH|hf://ORG/REPO[@REV]", "moe.model", "GGUF model file to serve, or a Hugging Face repository (required)"),
+            new Flag("--model", "PATH|DIR|hf://ORG/REPO[@REV]", "moe.model", "GGUF file or Hugging Face model directory to serve, or a Hugging Face repository (required)"),
             new Flag("--model-file", "FILE", "moe.model-file", "for hf:// models: the GGUF file in the repository"),
             new Flag("--model-cache", "DIR", "moe.model-cache", "where hf:// models are downloaded (HF_TOKEN, HF_ENDPOINT apply)"),
-            new Flag("--model-format", "gguf", "moe.model-format", "the model's format (only gguf is served)"),
+            new Flag("--model-format", "gguf|safetensors", "moe.model-format", "the model's format (default: detected, a file is GGUF, a directory safetensors)"),
             new Flag("--port", "N", "quarkus.http.port", "HTTP port (default 8000)"),
             new Flag("--host", "HOST", "quarkus.http.host", "interface to listen on (default 0.0.0.0)"),
             new Flag("--api-key", "KEY", "moe.api-key", "require 'Authorization: Bearer KEY' on /v1/ (or set MOE_API_KEY)"),

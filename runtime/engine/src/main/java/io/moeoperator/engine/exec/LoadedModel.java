@@ -2,26 +2,42 @@ package io.moeoperator.engine.exec;
 
 import io.moeoperator.engine.ep.ExpertParallelism;
 import io.moeoperator.engine.gguf.GgufFile;
-import io.moeoperator.engine.gguf.GgufMetadata;
+import io.moeoperator.engine.gguf.GgufWeightSource;
+import io.moeoperator.engine.gguf.ModelDigest;
 import io.moeoperator.engine.kernel.TensorOps;
 import io.moeoperator.engine.kernel.VectorOps;
 import io.moeoperator.engine.model.DeepSeek2Model;
+import io.moeoperator.engine.model.ModelFileException;
 import io.moeoperator.engine.model.ModelFootprint;
+import io.moeoperator.engine.model.WeightSource;
+import io.moeoperator.engine.safetensors.SafetensorsDigest;
+import io.moeoperator.engine.safetensors.SafetensorsWeightSource;
 import io.moeoperator.engine.tokenizer.BpeTokenizer;
+import io.moeoperator.engine.tokenizer.HfTokenizer;
 import java.nio.file.Path;
+import java.util.Optional;
 
-/** A model file opened for inference: the mapping, the kernels, the forward pass and the tokenizer. */
+/**
+ * A model opened for inference: its files (one GGUF file, or a Hugging Face directory of
+ * safetensors shards), the kernels, the forward pass, the tokenizer and the chat template. The only
+ * place that knows which format a model came in; everything past it reads weights by role.
+ */
 public final class LoadedModel implements AutoCloseable {
-    private final GgufFile file;
+    private final WeightSource source;
     private final VectorOps ops;
     private final DeepSeek2Model model;
     private final BpeTokenizer tokenizer;
+    private final Optional<String> chatTemplate;
+    private final ModelFormat format;
 
-    private LoadedModel(GgufFile file, VectorOps ops, ExpertParallelism ep) {
-        this.file = file;
+    private LoadedModel(ModelFormat format, WeightSource source, VectorOps ops, ExpertParallelism ep,
+                        BpeTokenizer tokenizer, Optional<String> chatTemplate) {
+        this.format = format;
+        this.source = source;
         this.ops = ops;
-        this.model = new DeepSeek2Model(file, ops, ep);
-        this.tokenizer = BpeTokenizer.fromGguf(file.metadata());
+        this.tokenizer = tokenizer;
+        this.chatTemplate = chatTemplate;
+        this.model = new DeepSeek2Model(source, ops, ep);
     }
 
     /** Opens {@code path} and computes with {@code threads} CPU threads. */
@@ -30,22 +46,86 @@ public final class LoadedModel implements AutoCloseable {
     }
 
     /**
-     * Opens {@code path} as one rank of an expert-parallel group: only this rank's experts are
-     * loaded. Start {@code ep}'s transport with {@link DeepSeek2Model#computeExperts} afterwards.
+     * Opens {@code path} (its format detected) as one rank of an expert-parallel group: only this
+     * rank's experts are loaded. Start {@code ep}'s transport with {@link DeepSeek2Model#computeExperts}
+     * afterwards.
      */
     public static LoadedModel open(Path path, int threads, ExpertParallelism ep) {
+        return open(path, ModelFormat.detect(path), threads, ep);
+    }
+
+    /** Opens {@code path} as the given format (an override of detection). */
+    public static LoadedModel open(Path path, ModelFormat format, int threads, ExpertParallelism ep) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
-        GgufFile file = GgufFile.open(path);
-        VectorOps ops = new VectorOps(threads);
+        format.check(path);
+        // An expert-parallel rank reads only part of the files: map them for that from the start.
+        boolean sparse = ep.size() > 1;
+        WeightSource source = switch (format) {
+            case GGUF -> GgufWeightSource.open(path, sparse);
+            case SAFETENSORS -> SafetensorsWeightSource.open(path, sparse);
+        };
+        VectorOps ops = null;
         try {
-            return new LoadedModel(file, ops, ep);
+            BpeTokenizer tokenizer;
+            Optional<String> chatTemplate;
+            if (source instanceof GgufWeightSource gguf) {
+                tokenizer = BpeTokenizer.fromGguf(gguf.file().metadata());
+                chatTemplate = gguf.file().metadata().findString("tokenizer.chat_template");
+            } else {
+                HfTokenizer hf = HfTokenizer.load(path);
+                tokenizer = hf.tokenizer();
+                chatTemplate = hf.chatTemplate();
+                checkVocabulary(source, tokenizer);
+            }
+            ops = new VectorOps(threads);
+            return new LoadedModel(format, source, ops, ep, tokenizer, chatTemplate);
         } catch (RuntimeException e) {
-            ops.close();
-            file.close();
+            if (ops != null) {
+                ops.close();
+            }
+            source.close();
             throw e;
         }
+    }
+
+    /**
+     * The weights' vocabulary must hold every token the tokenizer can produce: config.json's
+     * vocab_size may be larger (padding rows), never smaller.
+     */
+    private static void checkVocabulary(WeightSource source, BpeTokenizer tokenizer) {
+        int vocab = source.config().vocabSize();
+        if (tokenizer.vocabSize() > vocab) {
+            throw new ModelFileException("model directory " + source.name() + ": tokenizer.json has " + tokenizer.vocabSize()
+                    + " tokens but config.json's vocab_size is " + vocab + " (the embedding has a row per token)");
+        }
+    }
+
+    /**
+     * Only the tokenizer of the model at {@code path} (GGUF metadata, or the directory's tokenizer
+     * files), without mapping any weights: for commands that only tokenize.
+     */
+    public static BpeTokenizer readTokenizer(Path path, ModelFormat format) {
+        format.check(path);
+        if (format == ModelFormat.SAFETENSORS) {
+            return HfTokenizer.load(path).tokenizer();
+        }
+        try (GgufFile file = GgufFile.open(path)) {
+            return BpeTokenizer.fromGguf(file.metadata());
+        }
+    }
+
+    /**
+     * The model's identity for expert-parallel ranks that must serve the same weights (issue 12):
+     * a SHA-256 of its hyper-parameters, tensor table and samples of every tensor, per format.
+     */
+    public String digest() {
+        return switch (source) {
+            case GgufWeightSource gguf -> ModelDigest.of(gguf.file());
+            case SafetensorsWeightSource hf -> SafetensorsDigest.of(hf);
+            default -> throw new IllegalStateException("no digest for " + source.getClass().getSimpleName());
+        };
     }
 
     public DeepSeek2Model model() {
@@ -56,9 +136,13 @@ public final class LoadedModel implements AutoCloseable {
         return tokenizer;
     }
 
-    /** The file's metadata (e.g. {@code tokenizer.chat_template}). */
-    public GgufMetadata metadata() {
-        return file.metadata();
+    /** The model's own Jinja chat template (GGUF {@code tokenizer.chat_template}, or tokenizer_config.json's), if it has one. */
+    public Optional<String> chatTemplate() {
+        return chatTemplate;
+    }
+
+    public ModelFormat format() {
+        return format;
     }
 
     /** Memory the model keeps resident outside the Java heap (see {@link DeepSeek2Model#footprint()}). */
@@ -77,6 +161,6 @@ public final class LoadedModel implements AutoCloseable {
     @Override
     public void close() {
         ops.close();
-        file.close();
+        source.close();
     }
 }

@@ -1,5 +1,6 @@
 package io.moeoperator.engine.gguf;
 
+import io.moeoperator.engine.model.PageAdvice;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -102,12 +103,24 @@ public final class GgufFile implements AutoCloseable {
 
     /** Opens and maps a GGUF file; the mapping lives until {@link #close()}. */
     public static GgufFile open(Path path) {
+        return open(path, false);
+    }
+
+    /**
+     * As {@link #open(Path)}; {@code sparse}: the caller reads only part of the tensors (an
+     * expert-parallel rank), so faults read no ahead from the first read of the header on
+     * ({@link PageAdvice#random}).
+     */
+    public static GgufFile open(Path path, boolean sparse) {
         if (!Files.isRegularFile(path)) {
             throw new GgufException("model file " + path + " does not exist or is not a regular file");
         }
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+            if (sparse) {
+                PageAdvice.random(seg);
+            }
             return new GgufFile(path, arena, seg);
         } catch (IOException e) {
             arena.close();
@@ -125,6 +138,11 @@ public final class GgufFile implements AutoCloseable {
     /** The file's size in bytes, all of it mapped. */
     public long byteSize() {
         return file.byteSize();
+    }
+
+    /** The whole mapping, for read advice to the kernel; tensors are read through {@link #tensorData}. */
+    public MemorySegment mapping() {
+        return file;
     }
 
     public int version() {

@@ -3,16 +3,15 @@ package io.moeoperator.engine.model;
 import io.moeoperator.engine.ep.ExpertCompute;
 import io.moeoperator.engine.ep.ExpertParallelism;
 import io.moeoperator.engine.ep.ShardPlan;
-import io.moeoperator.engine.gguf.GgmlCodec;
-import io.moeoperator.engine.gguf.GgufFile;
 import io.moeoperator.engine.kernel.TensorOps;
 import io.moeoperator.engine.kernel.WeightMatrix;
 import java.util.List;
 
 /**
- * The deepseek2 forward pass as llama.cpp's graph computes it: for each block, RMSNorm -> MLA
+ * The DeepSeek-V2/V3 forward pass as llama.cpp's deepseek2 graph computes it: for each block, RMSNorm -> MLA
  * attention -> residual -> RMSNorm -> dense MLP or (routed + shared experts) -> residual; then the
- * output norm and head. Weights are views of the mapped file; no state lives here but the tables.
+ * output norm and head. Weights are views of the mapped files, whatever their format; no state
+ * lives here but the tables.
  */
 public final class DeepSeek2Model {
     private final ModelConfig config;
@@ -25,37 +24,38 @@ public final class DeepSeek2Model {
     private final int rank;
     private final ModelFootprint footprint;
 
-    public DeepSeek2Model(GgufFile file, TensorOps ops) {
-        this(file, ops, ExpertParallelism.SINGLE);
+    public DeepSeek2Model(WeightSource source, TensorOps ops) {
+        this(source, ops, ExpertParallelism.SINGLE);
     }
 
     /**
      * One rank's copy of the model: everything but the routed experts, of which only those the
      * shard plan gives this rank are loaded; tokens routed to the others go through {@code ep}'s
-     * transport.
+     * transport. The source may be any format; the model reads it only by role.
      */
-    public DeepSeek2Model(GgufFile file, TensorOps ops, ExpertParallelism ep) {
-        this.config = ModelConfig.fromGguf(file.metadata(), file.path().getFileName().toString());
+    public DeepSeek2Model(WeightSource source, TensorOps ops, ExpertParallelism ep) {
+        this.config = source.config();
         int numExperts = Math.max(0, config.numExperts());
         this.plan = ep.plan(numExperts);
         this.rank = ep.rank();
-        this.weights = ModelWeights.load(file, config, e -> plan.holds(rank, e));
+        this.weights = ModelWeights.load(source, e -> plan.holds(rank, e));
         this.ops = ops;
         Rope rope = new Rope(config.qkRope(), config.ropeTheta(), config.ropeScaling());
         this.attention = new MlaAttention(config, ops, rope);
         this.expertLoad = new ExpertLoad(config.numLayers(), numExperts);
         this.feedForward = new MoeFeedForward(config, ops, expertLoad, ep, plan);
-        this.footprint = new ModelFootprint(file.byteSize() - routedExpertFileBytes(file) + weights.routedExpertBytes(),
-                weights.nativeBytes());
+        this.footprint = new ModelFootprint(source.fileBytes() - othersExpertFileBytes(source), weights.nativeBytes());
     }
 
-    /** Bytes of every routed expert in the file, held here or not. */
-    private long routedExpertFileBytes(GgufFile file) {
+    /** Bytes in the files of the routed experts other ranks hold, which this copy never touches. */
+    private long othersExpertFileBytes(WeightSource source) {
         long bytes = 0;
         for (int l = 0; l < config.numLayers(); l++) {
             if (config.isMoeLayer(l)) {
-                for (String proj : List.of("gate", "up", "down")) {
-                    bytes += file.tensorInfo("blk." + l + ".ffn_" + proj + "_exps.weight").numBytes();
+                for (int e = 0; e < config.numExperts(); e++) {
+                    if (!plan.holds(rank, e)) {
+                        bytes += source.expertFileBytes(l, e);
+                    }
                 }
             }
         }
@@ -171,7 +171,7 @@ public final class DeepSeek2Model {
             if (id < 0 || id >= config.vocabSize()) {
                 throw new IllegalArgumentException("token id " + id + " outside the vocabulary (0.." + (config.vocabSize() - 1) + ")");
             }
-            GgmlCodec.decode(e.type(), e.data(), (long) id * e.cols(), x, t * config.hidden(), config.hidden());
+            WeightRows.decode(e, id, 0, x, t * config.hidden(), config.hidden());
         }
         return x;
     }

@@ -53,6 +53,7 @@ final class MlaAttention {
 
         float[] latentRow = new float[lora];  // (kvLora): one token's normalised, rounded latent
         float[] ropeRow = new float[ropeDims]; // (qkRope): one token's rotated shared key
+        float[] scratch = new float[ropeDims];
         for (ForwardBatch.Segment seg : batch.segments()) {
             MemorySegment latent = seg.kv().latent(layer);    // (rows, kvLora) F32
             MemorySegment keyRope = seg.kv().keyRope(layer);  // (rows, qkRope) F32
@@ -67,9 +68,11 @@ final class MlaAttention {
                 ActivationRounding.roundInPlace(w.latentRounding(), latentRow, 0, lora);
                 MemorySegment.copy(latentRow, 0, latent, ValueLayout.JAVA_FLOAT, row * lora * Float.BYTES, lora);
                 System.arraycopy(kv, t * (lora + ropeDims) + lora, ropeRow, 0, ropeDims);
+                pairUp(ropeRow, 0, scratch);
                 ops.rope(ropeRow, 0, cos, sin);
                 MemorySegment.copy(ropeRow, 0, keyRope, ValueLayout.JAVA_FLOAT, row * ropeDims * Float.BYTES, ropeDims);
                 for (int h = 0; h < c.numHeads(); h++) {
+                    pairUp(q, t * qOut + h * qkHead + nope, scratch);
                     ops.rope(q, t * qOut + h * qkHead + nope, cos, sin);
                 }
             }
@@ -81,6 +84,23 @@ final class MlaAttention {
         float[] out = new float[n * c.hidden()];
         ops.matmul(w.attnOutput(), heads, out, n);
         return out;
+    }
+
+    /**
+     * Puts rotary values paired as halves (x_i, x_{i+d/2}) next to each other, so the kernel's
+     * adjacent-pair rotation turns each pair by its own frequency. q and k_pe are reordered alike,
+     * so their dot products are those of the halves layout. Nothing to do for interleaved pairs.
+     */
+    private void pairUp(float[] x, int off, float[] scratch) {
+        if (c.ropePairing() == RopePairing.INTERLEAVED) {
+            return;
+        }
+        int half = ropeDims / 2;
+        for (int i = 0; i < half; i++) {
+            scratch[2 * i] = x[off + i];
+            scratch[2 * i + 1] = x[off + half + i];
+        }
+        System.arraycopy(scratch, 0, x, off, ropeDims);
     }
 
     private float[] queries(LayerWeights w, float[] xn, int n) {

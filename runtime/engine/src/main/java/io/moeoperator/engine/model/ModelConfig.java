@@ -1,54 +1,70 @@
 package io.moeoperator.engine.model;
 
-import io.moeoperator.engine.gguf.GgufException;
-import io.moeoperator.engine.gguf.GgufMetadata;
-
 /**
- * Hyper-parameters of a DeepSeek-style MoE model ({@code general.architecture = deepseek2}), read
- * from GGUF metadata with the keys and defaults llama.cpp uses, and validated on construction.
+ * Hyper-parameters of a DeepSeek-style MoE model (multi-head latent attention; dense or routed +
+ * shared experts), validated on construction. Format-neutral: {@code gguf.GgufModelConfig} reads
+ * them from GGUF metadata with llama.cpp's keys and meaning, {@code safetensors.HfConfig} from a
+ * Hugging Face {@code config.json} with DeepSeek's.
  *
- * @param qLoraRank 0 when queries use one plain projection (DeepSeek-V2-Lite), else the rank of the
- *                  q_a -> norm -> q_b low-rank path
- * @param numDenseLeading leading layers with a dense SwiGLU MLP instead of experts
+ * @param qLoraRank       0 when queries use one plain projection (DeepSeek-V2-Lite), else the rank of
+ *                        the q_a -> norm -> q_b low-rank path
+ * @param numDenseLeading leading layers with a dense SwiGLU MLP instead of experts ({@code first_k_dense_replace})
+ * @param moeLayerFreq    of the later layers, those whose index is a multiple of this have experts
+ *                        ({@code moe_layer_freq}; 1 in every published checkpoint), the others a dense MLP
+ * @param tiedEmbeddings  the output head is the token embedding ({@code tie_word_embeddings})
  */
 public record ModelConfig(
         String name, int vocabSize, int contextLength, int hidden, int numLayers, int numHeads,
         int ffDense, int ffExpert, int numExperts, int numExpertsUsed, int numSharedExperts,
-        int numDenseLeading, int qLoraRank, int kvLoraRank, int qkNope, int qkRope, int vHead,
-        float rmsEps, float ropeTheta, RopeScaling ropeScaling,
-        GatingFunction gating, boolean expertWeightsNorm, float expertWeightsScale) {
-
-    public static final String ARCH = "deepseek2";
+        int numDenseLeading, int moeLayerFreq, int qLoraRank, int kvLoraRank, int qkNope, int qkRope, int vHead,
+        float rmsEps, float ropeTheta, RopeScaling ropeScaling, RopePairing ropePairing,
+        ExpertRouting routing, boolean tiedEmbeddings) {
 
     public ModelConfig {
-        require(vocabSize > 0, "vocab size", vocabSize);
-        require(hidden > 0, "embedding_length", hidden);
-        require(numLayers > 0, "block_count", numLayers);
-        require(numHeads > 0, "attention.head_count", numHeads);
-        require(kvLoraRank > 0, "attention.kv_lora_rank", kvLoraRank);
-        require(qkRope > 0 && qkRope % 2 == 0, "rope.dimension_count (even, > 0)", qkRope);
-        require(qkNope > 0, "attention.key_length - rope.dimension_count", qkNope);
-        require(vHead > 0, "attention.value_length", vHead);
-        require(numDenseLeading >= 0 && numDenseLeading <= numLayers, "leading_dense_block_count", numDenseLeading);
-        boolean hasMoe = numDenseLeading < numLayers;
-        if (hasMoe) {
-            require(numExperts > 0, "expert_count", numExperts);
+        require(vocabSize > 0, "vocabulary size", vocabSize);
+        require(hidden > 0, "hidden size", hidden);
+        require(numLayers > 0, "layer count", numLayers);
+        require(numHeads > 0, "attention head count", numHeads);
+        require(kvLoraRank > 0, "kv_lora_rank", kvLoraRank);
+        require(qkRope > 0 && qkRope % 2 == 0, "qk_rope_head_dim (even, > 0)", qkRope);
+        require(qkNope > 0, "qk_nope_head_dim", qkNope);
+        require(vHead > 0, "v_head_dim", vHead);
+        require(numDenseLeading >= 0 && numDenseLeading <= numLayers, "leading dense layers (0..layers)", numDenseLeading);
+        require(moeLayerFreq >= 1, "moe_layer_freq", moeLayerFreq);
+        boolean anyMoe = false;
+        boolean anyDense = false;
+        for (int l = 0; l < numLayers; l++) {
+            boolean moe = l >= numDenseLeading && l % moeLayerFreq == 0;
+            anyMoe |= moe;
+            anyDense |= !moe;
+        }
+        if (anyMoe) {
+            require(numExperts > 0, "routed expert count", numExperts);
             require(numExpertsUsed > 0 && numExpertsUsed <= numExperts,
-                    "expert_used_count (1..expert_count=" + numExperts + ")", numExpertsUsed);
-            require(ffExpert > 0, "expert_feed_forward_length", ffExpert);
-            require(numSharedExperts >= 0, "expert_shared_count", numSharedExperts);
+                    "experts per token (1..experts=" + numExperts + ")", numExpertsUsed);
+            require(ffExpert > 0, "expert feed-forward size", ffExpert);
+            require(numSharedExperts >= 0, "shared expert count", numSharedExperts);
+            require(numExperts % routing.numGroups() == 0, "expert group count (dividing " + numExperts + " experts)",
+                    routing.numGroups());
+            int groupSize = numExperts / routing.numGroups();
+            require(numExpertsUsed <= routing.topkGroup() * groupSize, "experts per token (at most topk_group * group size = "
+                    + routing.topkGroup() * groupSize + ")", numExpertsUsed);
+            if (routing.selection() == ExpertRouting.Selection.GROUP_TOP2_SUM) {
+                require(groupSize >= 2, "experts per group (noaux_tc scores a group by its best two)", groupSize);
+            }
         }
-        if (numDenseLeading > 0) {
-            require(ffDense > 0, "feed_forward_length", ffDense);
+        if (anyDense) {
+            require(ffDense > 0, "dense feed-forward size", ffDense);
         }
-        require(qLoraRank >= 0, "attention.q_lora_rank", qLoraRank);
-        require(contextLength > 0, "context_length", contextLength);
-        require(rmsEps > 0, "attention.layer_norm_rms_epsilon", rmsEps);
+        require(qLoraRank >= 0, "q_lora_rank", qLoraRank);
+        require(contextLength > 0, "context length", contextLength);
+        require(rmsEps > 0, "RMSNorm epsilon", rmsEps);
+        require(ropeTheta > 0, "rope theta", ropeTheta);
     }
 
     private static void require(boolean ok, String what, Number value) {
         if (!ok) {
-            throw new IllegalArgumentException("invalid " + ARCH + " hyper-parameter " + what + ": " + value);
+            throw new IllegalArgumentException("invalid hyper-parameter " + what + ": " + value);
         }
     }
 
@@ -56,65 +72,17 @@ public record ModelConfig(
         return qkNope + qkRope;
     }
 
+    /** Whether layer {@code layer} has routed experts (else a dense SwiGLU MLP), as DeepSeek's decoder layer decides. */
     public boolean isMoeLayer(int layer) {
-        return layer >= numDenseLeading;
+        return numExperts > 0 && layer >= numDenseLeading && layer % moeLayerFreq == 0;
     }
 
     /**
-     * Attention softmax scale exactly as llama.cpp's deepseek2 graph computes it: YaRN's magnitude
-     * correction {@code 1 + log_mul * ln(factor)} enters squared.
+     * Attention softmax scale: {@code m^2 / sqrt(qk_nope + qk_rope)} with YaRN's magnitude correction
+     * m ({@link RopeScaling#attentionMscale()}; 1 without YaRN). In float, as llama.cpp computes it.
      */
     public float kqScale() {
-        float mscale = 1f + ropeScaling.yarnLogMultiplier() * (float) Math.log(1f / ropeScaling.freqScale());
+        float mscale = ropeScaling.attentionMscale();
         return mscale * mscale / (float) Math.sqrt(qkHead());
-    }
-
-    public static ModelConfig fromGguf(GgufMetadata md, String fileName) {
-        String arch = md.getString("general.architecture");
-        if (!ARCH.equals(arch)) {
-            throw new GgufException("model file " + fileName + ": architecture '" + arch
-                    + "' is not supported (supported: " + ARCH + ")");
-        }
-        String p = ARCH + ".";
-        int layers = md.getInt(p + "block_count");
-        int heads = md.getInt(p + "attention.head_count");
-        int keyLength = md.getInt(p + "attention.key_length");
-        int rope = md.getInt(p + "rope.dimension_count");
-        int ctx = md.getInt(p + "context_length");
-        int vocab = md.has(p + "vocab_size") ? md.getInt(p + "vocab_size")
-                : md.getStringList("tokenizer.ggml.tokens").size();
-        String scalingType = md.findString(p + "rope.scaling.type").orElse("none");
-        float factor = md.getFloat(p + "rope.scaling.factor", 0f);
-        RopeScaling scaling = switch (scalingType) {
-            case "none" -> RopeScaling.none(ctx);
-            case "yarn", "linear" -> new RopeScaling("yarn".equals(scalingType), factor == 0f ? 1f : factor,
-                    md.getInt(p + "rope.scaling.original_context_length", ctx),
-                    md.getFloat(p + "rope.scaling.yarn_log_multiplier", 0f), 32f, 1f);
-            default -> throw new GgufException("model file " + fileName + ": rope.scaling.type '" + scalingType
-                    + "' is not supported (supported: none, linear, yarn)");
-        };
-        try {
-            return new ModelConfig(
-                    md.findString("general.name").orElse(fileName), vocab, ctx,
-                    md.getInt(p + "embedding_length"), layers, heads,
-                    md.getInt(p + "feed_forward_length", 0),
-                    md.getInt(p + "expert_feed_forward_length", 0),
-                    md.getInt(p + "expert_count", 0),
-                    md.getInt(p + "expert_used_count", 0),
-                    md.getInt(p + "expert_shared_count", 0),
-                    md.getInt(p + "leading_dense_block_count", 0),
-                    md.getInt(p + "attention.q_lora_rank", 0),
-                    md.getInt(p + "attention.kv_lora_rank"),
-                    keyLength - rope, rope,
-                    md.getInt(p + "attention.value_length"),
-                    md.getFloat(p + "attention.layer_norm_rms_epsilon"),
-                    md.getFloat(p + "rope.freq_base", 10000f),
-                    scaling,
-                    GatingFunction.fromGgufId(md.getLong(p + "expert_gating_func", GatingFunction.SOFTMAX.ggufId())),
-                    md.getBool(p + "expert_weights_norm", false),
-                    md.getFloat(p + "expert_weights_scale", 1f));
-        } catch (IllegalArgumentException e) {
-            throw new GgufException("model file " + fileName + ": " + e.getMessage(), e);
-        }
     }
 }

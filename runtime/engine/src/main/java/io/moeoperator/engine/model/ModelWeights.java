@@ -1,8 +1,6 @@
 package io.moeoperator.engine.model;
 
-import io.moeoperator.engine.gguf.GgmlCodec;
 import io.moeoperator.engine.gguf.GgmlType;
-import io.moeoperator.engine.gguf.GgufFile;
 import io.moeoperator.engine.kernel.WeightMatrix;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -11,10 +9,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntPredicate;
 
+import static io.moeoperator.engine.model.TensorRole.*;
+
 /**
- * All weights of a deepseek2 model, as views of the memory-mapped file with the names llama.cpp
- * uses. The only weights computed at load time are the per-head transposed key up-projections
- * (W_UK^T) that absorbed MLA attention multiplies queries with.
+ * All weights of a model, by role from a {@link WeightSource} (views of its mapped files), with
+ * every shape checked against the {@link ModelConfig}. The only weights computed at load time are
+ * the per-head transposed key up-projections (W_UK^T) and value up-projections (W_UV) that
+ * absorbed MLA attention multiplies with.
  */
 public record ModelWeights(
         WeightMatrix tokenEmbedding, // (vocab, hidden)
@@ -22,70 +23,92 @@ public record ModelWeights(
         WeightMatrix output,         // (vocab, hidden)
         List<LayerWeights> layers) {
 
-    public static ModelWeights load(GgufFile file, ModelConfig c) {
-        return load(file, c, e -> true);
+    public static ModelWeights load(WeightSource source) {
+        return load(source, e -> true);
     }
 
-    /** Loads every weight but, of the routed experts, only those {@code heldExperts} selects. */
-    public static ModelWeights load(GgufFile file, ModelConfig c, IntPredicate heldExperts) {
-        TensorLoader t = new TensorLoader(file);
+    /**
+     * Loads every weight but, of the routed experts, only those {@code heldExperts} selects. When
+     * that is not all of them (an expert-parallel rank), the kernel is told to read only what is
+     * looked up ({@link PageAdvice}): no read-ahead into other ranks' experts, and each tensor the
+     * rank holds is read as a whole as soon as it is looked up.
+     */
+    public static ModelWeights load(WeightSource allOf, IntPredicate heldExperts) {
+        ModelConfig c = allOf.config();
+        boolean partial = false;
+        for (int e = 0; e < c.numExperts(); e++) {
+            partial |= !heldExperts.test(e);
+        }
+        WeightSource source = allOf;
+        if (partial) {
+            allOf.mappings().forEach(PageAdvice::random);
+            source = new PrefetchingSource(allOf);
+        }
         List<LayerWeights> layers = new ArrayList<>(c.numLayers());
         for (int l = 0; l < c.numLayers(); l++) {
-            layers.add(loadLayer(t, c, l, heldExperts));
+            layers.add(loadLayer(source, c, l, heldExperts));
         }
         return new ModelWeights(
-                t.matrix("token_embd.weight", c.hidden(), c.vocabSize()),
-                t.vector("output_norm.weight", c.hidden()),
-                t.matrix("output.weight", c.hidden(), c.vocabSize()),
+                source.matrix(TOKEN_EMBEDDING, -1, c.vocabSize(), c.hidden()),
+                source.vector(OUTPUT_NORM, -1, c.hidden()),
+                source.matrix(OUTPUT, -1, c.vocabSize(), c.hidden()),
                 List.copyOf(layers));
     }
 
-    private static LayerWeights loadLayer(TensorLoader t, ModelConfig c, int l, IntPredicate held) {
-        String p = "blk." + l + ".";
+    private static LayerWeights loadLayer(WeightSource s, ModelConfig c, int l, IntPredicate held) {
         int h = c.hidden();
         int qOut = c.numHeads() * c.qkHead();
-        boolean qLora = t.has(p + "attn_q_a.weight");
-        if (qLora && c.qLoraRank() == 0) {
-            throw new IllegalArgumentException("layer " + l + " has attn_q_a but attention.q_lora_rank is not set");
-        }
-        WeightMatrix kvB = t.matrix(p + "attn_kv_b.weight", c.kvLoraRank(), c.numHeads() * (c.qkNope() + c.vHead()));
+        boolean qLora = c.qLoraRank() > 0;
+        WeightMatrix kvB = s.matrix(KV_B, l, c.numHeads() * (c.qkNope() + c.vHead()), c.kvLoraRank());
         boolean moe = c.isMoeLayer(l);
         boolean shared = moe && c.numSharedExperts() > 0;
         int ffShared = c.numSharedExperts() * c.ffExpert();
         return new LayerWeights(
-                t.vector(p + "attn_norm.weight", h),
-                qLora ? null : t.matrix(p + "attn_q.weight", h, qOut),
-                qLora ? t.matrix(p + "attn_q_a.weight", h, c.qLoraRank()) : null,
-                qLora ? t.vector(p + "attn_q_a_norm.weight", c.qLoraRank()) : null,
-                qLora ? t.matrix(p + "attn_q_b.weight", c.qLoraRank(), qOut) : null,
-                t.matrix(p + "attn_kv_a_mqa.weight", h, c.kvLoraRank() + c.qkRope()),
-                t.vector(p + "attn_kv_a_norm.weight", c.kvLoraRank()),
+                s.vector(ATTN_NORM, l, h),
+                qLora ? null : s.matrix(Q, l, qOut, h),
+                qLora ? s.matrix(Q_A, l, c.qLoraRank(), h) : null,
+                qLora ? s.vector(Q_A_NORM, l, c.qLoraRank()) : null,
+                qLora ? s.matrix(Q_B, l, qOut, c.qLoraRank()) : null,
+                s.matrix(KV_A_MQA, l, c.kvLoraRank() + c.qkRope(), h),
+                s.vector(KV_A_NORM, l, c.kvLoraRank()),
                 kvB.type(),
                 transposedKeyUp(kvB, c),
                 valueUp(kvB, c),
-                t.matrix(p + "attn_output.weight", c.numHeads() * c.vHead(), h),
-                t.vector(p + "ffn_norm.weight", h),
-                moe ? null : t.matrix(p + "ffn_gate.weight", h, c.ffDense()),
-                moe ? null : t.matrix(p + "ffn_up.weight", h, c.ffDense()),
-                moe ? null : t.matrix(p + "ffn_down.weight", c.ffDense(), h),
-                moe ? t.matrix(p + "ffn_gate_inp.weight", h, c.numExperts()) : null,
-                moe && t.has(p + "exp_probs_b.bias") ? t.vector(p + "exp_probs_b.bias", c.numExperts()) : null,
-                moe ? t.stack(p + "ffn_gate_exps.weight", h, c.ffExpert(), c.numExperts(), held) : null,
-                moe ? t.stack(p + "ffn_up_exps.weight", h, c.ffExpert(), c.numExperts(), held) : null,
-                moe ? t.stack(p + "ffn_down_exps.weight", c.ffExpert(), h, c.numExperts(), held) : null,
-                shared ? t.matrix(p + "ffn_gate_shexp.weight", h, ffShared) : null,
-                shared ? t.matrix(p + "ffn_up_shexp.weight", h, ffShared) : null,
-                shared ? t.matrix(p + "ffn_down_shexp.weight", ffShared, h) : null);
+                s.matrix(ATTN_OUTPUT, l, h, c.numHeads() * c.vHead()),
+                s.vector(FFN_NORM, l, h),
+                moe ? null : s.matrix(DENSE_GATE, l, c.ffDense(), h),
+                moe ? null : s.matrix(DENSE_UP, l, c.ffDense(), h),
+                moe ? null : s.matrix(DENSE_DOWN, l, h, c.ffDense()),
+                moe ? s.matrix(ROUTER, l, c.numExperts(), h) : null,
+                moe && c.routing().selectionBias() ? s.vector(ROUTER_BIAS, l, c.numExperts()) : null,
+                moe ? experts(s, EXPERT_GATE, l, c.ffExpert(), h, c, held) : null,
+                moe ? experts(s, EXPERT_UP, l, c.ffExpert(), h, c, held) : null,
+                moe ? experts(s, EXPERT_DOWN, l, h, c.ffExpert(), c, held) : null,
+                shared ? s.matrix(SHARED_GATE, l, ffShared, h) : null,
+                shared ? s.matrix(SHARED_UP, l, ffShared, h) : null,
+                shared ? s.matrix(SHARED_DOWN, l, h, ffShared) : null);
     }
 
-    /** Bytes of routed-expert weights this copy holds (all three projections, every layer). */
+    /** One matrix per expert; null for the experts this copy does not hold, which are never looked up. */
+    private static WeightMatrix[] experts(WeightSource s, TensorRole role, int l, int rows, int cols, ModelConfig c,
+                                          IntPredicate held) {
+        WeightMatrix[] experts = new WeightMatrix[c.numExperts()];
+        for (int e = 0; e < experts.length; e++) {
+            if (held.test(e)) {
+                experts[e] = s.expert(role, l, e, rows, cols);
+            }
+        }
+        return experts;
+    }
+
+    /** Bytes of routed-expert weights this copy holds (all three projections and their scales, every layer). */
     public long routedExpertBytes() {
         long bytes = 0;
         for (LayerWeights w : layers) {
             if (w.isMoe()) {
                 for (WeightMatrix[] stack : List.of(w.expertGate(), w.expertUp(), w.expertDown())) {
                     for (WeightMatrix m : stack) {
-                        bytes += m == null ? 0 : m.data().byteSize();
+                        bytes += m == null ? 0 : m.data().byteSize() + (m.scales() == null ? 0 : m.scales().data().byteSize());
                     }
                 }
             }
@@ -107,11 +130,13 @@ public record ModelWeights(
     }
 
     /**
-     * attn_kv_b maps the latent to per-head [k_nope | v] rows. W_UK[h] is the (qkNope, kvLora) block
-     * of head h; absorbed attention needs its transpose so q_latent = W_UK^T q_nope is a plain matmul.
-     * Both absorbed projections are kept in F32: llama.cpp multiplies attn_kv_b by the (rounded)
-     * latent once per token and attends in F32, so applying the same weights to F32 queries and to
-     * the F32 attention-weighted latent is the same arithmetic up to summation order.
+     * kv_b maps the latent to per-head [k_nope | v] rows (both llama.cpp's attn_kv_b and
+     * transformers' kv_b_proj, whose output is viewed as (heads, qk_nope + v_head) and split per
+     * head). W_UK[h] is the (qkNope, kvLora) block of head h; absorbed attention needs its transpose
+     * so q_latent = W_UK^T q_nope is a plain matmul. Both absorbed projections are kept in F32:
+     * llama.cpp multiplies attn_kv_b by the (rounded) latent once per token and attends in F32, so
+     * applying the same weights to F32 queries and to the F32 attention-weighted latent is the same
+     * arithmetic up to summation order.
      */
     private static WeightMatrix[] transposedKeyUp(WeightMatrix kvB, ModelConfig c) {
         int lora = c.kvLoraRank();
@@ -122,7 +147,7 @@ public record ModelWeights(
         for (int h = 0; h < c.numHeads(); h++) {
             float[] t = new float[lora * nope]; // (lora, nope)
             for (int j = 0; j < nope; j++) {
-                GgmlCodec.decode(kvB.type(), kvB.data(), (long) (h * perHead + j) * lora, row, 0, lora);
+                WeightRows.decode(kvB, h * perHead + j, 0, row, 0, lora);
                 for (int i = 0; i < lora; i++) {
                     t[i * nope + j] = row[i];
                 }
@@ -138,7 +163,9 @@ public record ModelWeights(
         WeightMatrix[] out = new WeightMatrix[c.numHeads()];
         for (int h = 0; h < c.numHeads(); h++) {
             float[] v = new float[c.vHead() * lora]; // (vHead, lora)
-            GgmlCodec.decode(kvB.type(), kvB.data(), (long) (h * perHead + c.qkNope()) * lora, v, 0, v.length);
+            for (int j = 0; j < c.vHead(); j++) {
+                WeightRows.decode(kvB, h * perHead + c.qkNope() + j, 0, v, j * lora, lora);
+            }
             out[h] = f32(kvB.name() + ".uv[" + h + "]", v, c.vHead(), lora);
         }
         return out;

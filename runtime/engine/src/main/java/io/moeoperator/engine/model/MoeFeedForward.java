@@ -31,6 +31,7 @@ final class MoeFeedForward {
     private final ExpertLoad load;
     private final ExpertParallelism ep;
     private final int[] rankOf; // (numExperts) the rank that computes each expert for tokens routed here
+    private final ExpertRouter router;
 
     MoeFeedForward(ModelConfig c, TensorOps ops, ExpertLoad load, ExpertParallelism ep, ShardPlan plan) {
         this.c = c;
@@ -38,6 +39,7 @@ final class MoeFeedForward {
         this.load = load;
         this.ep = ep;
         this.rankOf = plan.routeTable(ep.rank());
+        this.router = new ExpertRouter(c, ops);
     }
 
     /** A call in flight to another rank: its experts (ascending) and their rows' flat (token * k + slot) indices. */
@@ -46,7 +48,7 @@ final class MoeFeedForward {
     /** {@code xn}: (n, hidden) normalised input; returns (n, hidden) = routed + shared output. */
     float[] forward(LayerWeights w, int layer, float[] xn, int n) {
         int k = c.numExpertsUsed();
-        Routing routing = route(w, xn, n);
+        ExpertRouter.Routing routing = router.route(w.router(), w.routerBias(), xn, n);
         int hidden = c.hidden();
         int numExperts = c.numExperts();
 
@@ -218,49 +220,6 @@ final class MoeFeedForward {
             row += m;
         }
         return y;
-    }
-
-    /** Chosen experts and their weights per token, both (n, k). */
-    record Routing(int[] experts, float[] weights) {}
-
-    Routing route(LayerWeights w, float[] xn, int n) {
-        int numExperts = c.numExperts();
-        int k = c.numExpertsUsed();
-        float[] probs = new float[n * numExperts]; // (n, numExperts)
-        ops.matmul(w.router(), xn, probs, n);
-        float[] select = w.routerBias() == null ? probs : new float[probs.length];
-        int[] experts = new int[n * k];
-        float[] weights = new float[n * k];
-        for (int t = 0; t < n; t++) {
-            int off = t * numExperts;
-            switch (c.gating()) {
-                case SOFTMAX -> ops.softmax(probs, off, numExperts);
-                case SIGMOID -> {
-                    for (int e = 0; e < numExperts; e++) {
-                        probs[off + e] = 1f / (1f + (float) Math.exp(-probs[off + e]));
-                    }
-                }
-            }
-            if (w.routerBias() != null) {
-                // The bias only steers selection; the weights come from the unbiased probabilities.
-                for (int e = 0; e < numExperts; e++) {
-                    select[off + e] = probs[off + e] + w.routerBias()[e];
-                }
-            }
-            ops.topK(select, off, numExperts, k, experts, t * k);
-            float sum = 0;
-            for (int s = 0; s < k; s++) {
-                weights[t * k + s] = probs[off + experts[t * k + s]];
-                sum += weights[t * k + s];
-            }
-            for (int s = 0; s < k; s++) {
-                if (c.expertWeightsNorm()) {
-                    weights[t * k + s] /= sum;
-                }
-                weights[t * k + s] *= c.expertWeightsScale();
-            }
-        }
-        return new Routing(experts, weights);
     }
 
     /** down(silu(gate x) * up x) for (m, in) inputs. */

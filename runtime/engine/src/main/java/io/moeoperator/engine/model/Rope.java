@@ -3,10 +3,12 @@ package io.moeoperator.engine.model;
 import java.util.Arrays;
 
 /**
- * Rotary position tables (cos, sin per adjacent pair) with YaRN, computed exactly as ggml's
+ * Rotary position tables (cos, sin per pair) with YaRN. The angles are computed exactly as ggml's
  * {@code rope_yarn} and {@code ggml_rope_cache_init} do for llama.cpp's deepseek2 graph: the angle
- * advances by repeated float multiplication, the ramp mixes interpolated and extrapolated angles, and
- * the graph's {@code 1 / (1 + 0.1 ln s)} attention factor cancels YaRN's magnitude boost.
+ * advances by repeated float multiplication and the ramp mixes interpolated and extrapolated angles.
+ * DeepSeek's code computes the same angle as {@code pos * inv_freq} with the same ramp; the two
+ * differ only in float rounding. The magnitude of cos and sin is the source's
+ * ({@link RopeScaling#magnitude()}: llama.cpp's about-1, DeepSeek's mscale ratio).
  */
 public final class Rope {
     private final int numPairs;
@@ -24,8 +26,7 @@ public final class Rope {
         this.freqScale = scaling.freqScale();
         this.thetaScale = (float) Math.pow(freqBase, -2.0 / ropeDims);
         this.extFactor = scaling.yarn() ? 1f : 0f;
-        float attnFactorScaled = 1f / (1f + 0.1f * (float) Math.log(1f / freqScale));
-        this.mscale = attnFactorScaled * (extFactor != 0 ? 1f + 0.1f * (float) Math.log(1f / freqScale) : 1f);
+        this.mscale = scaling.magnitude();
         float start = (float) Math.floor(corrDim(ropeDims, scaling.originalContext(), scaling.betaFast(), freqBase));
         float end = (float) Math.ceil(corrDim(ropeDims, scaling.originalContext(), scaling.betaSlow(), freqBase));
         this.corrLow = Math.max(0, start);

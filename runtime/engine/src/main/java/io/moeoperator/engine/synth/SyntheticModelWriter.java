@@ -1,12 +1,12 @@
 package io.moeoperator.engine.synth;
 
 import io.moeoperator.engine.gguf.GgmlType;
+import io.moeoperator.engine.gguf.GgufModelConfig;
+import io.moeoperator.engine.gguf.GgufWeightSource;
 import io.moeoperator.engine.gguf.GgufWriter;
-import io.moeoperator.engine.model.ModelConfig;
+import io.moeoperator.engine.model.TensorRole;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.SplittableRandom;
 
 /**
  * Writes a seeded random-weight deepseek2 GGUF that llama.cpp b4916 loads: the demo model and the
@@ -14,7 +14,7 @@ import java.util.SplittableRandom;
  * seed and the tensor name, so a tensor's values do not depend on which other tensors exist.
  */
 public final class SyntheticModelWriter {
-    private static final String P = ModelConfig.ARCH + ".";
+    private static final String P = GgufModelConfig.ARCH + ".";
 
     private SyntheticModelWriter() {}
 
@@ -36,7 +36,7 @@ public final class SyntheticModelWriter {
     }
 
     private static void metadata(GgufWriter w, SynthSpec s) {
-        w.putString("general.architecture", ModelConfig.ARCH);
+        w.putString("general.architecture", GgufModelConfig.ARCH);
         w.putString("general.name", "synthetic-deepseek2-h" + s.hidden() + "-l" + s.numLayers() + "-e" + s.numExperts());
         w.putU32("general.file_type", switch (s.weightType()) {
             case F32 -> 0;
@@ -79,101 +79,24 @@ public final class SyntheticModelWriter {
         w.putF32(P + "rope.scaling.yarn_log_multiplier", s.yarnFactor() != 0 ? s.yarnLogMultiplier() : 0f);
     }
 
+    /** GGUF's layout: [in, out] matrices, experts stacked [in, out, numExperts], llama.cpp's names. */
     private static void tensors(GgufWriter w, SynthSpec s, SyntheticVocab vocab) {
-        int h = s.hidden();
-        GgmlType t = s.weightType();
-        long seed = s.seed();
-        w.addTensor("token_embd.weight", t, shape(h, s.vocabSize()), uniform(seed, "token_embd.weight", 1f, 0f));
-        for (int l = 0; l < s.numLayers(); l++) {
-            String p = "blk." + l + ".";
-            norm(w, seed, p + "attn_norm.weight", h);
-            if (s.qLoraRank() > 0) {
-                linear(w, s, p + "attn_q_a.weight", h, s.qLoraRank());
-                norm(w, seed, p + "attn_q_a_norm.weight", s.qLoraRank());
-                linear(w, s, p + "attn_q_b.weight", s.qLoraRank(), s.numHeadsTimesQk());
-            } else {
-                linear(w, s, p + "attn_q.weight", h, s.numHeadsTimesQk());
+        SyntheticWeights.emit(s, vocab, new SyntheticWeights.Sink() {
+            @Override
+            public void matrix(TensorRole role, int layer, GgmlType type, int rows, int cols, GgufWriter.RowSource src) {
+                w.addTensor(GgufWeightSource.tensorName(role, layer), type, new long[] {cols, rows}, src);
             }
-            linear(w, s, p + "attn_kv_a_mqa.weight", h, s.kvLoraRank() + s.qkRope());
-            norm(w, seed, p + "attn_kv_a_norm.weight", s.kvLoraRank());
-            linear(w, s, p + "attn_kv_b.weight", s.kvLoraRank(), s.numHeads() * (s.qkNope() + s.vHead()));
-            residual(w, s, p + "attn_output.weight", s.numHeads() * s.vHead(), h);
-            norm(w, seed, p + "ffn_norm.weight", h);
-            if (l < s.numDenseLeading()) {
-                linear(w, s, p + "ffn_gate.weight", h, s.ffDense());
-                linear(w, s, p + "ffn_up.weight", h, s.ffDense());
-                residual(w, s, p + "ffn_down.weight", s.ffDense(), h);
-                continue;
+
+            @Override
+            public void vector(TensorRole role, int layer, int n, GgufWriter.RowSource src) {
+                w.addTensor(GgufWeightSource.tensorName(role, layer), GgmlType.F32, new long[] {n}, src);
             }
-            // The router stays F32 in every file, as llama.cpp's quantizer leaves ffn_gate_inp alone.
-            w.addTensor(p + "ffn_gate_inp.weight", GgmlType.F32, shape(h, s.numExperts()),
-                    uniform(seed, p + "ffn_gate_inp.weight", 2f / (float) Math.sqrt(h), 0f));
-            if (s.routerBias()) {
-                w.addTensor(p + "exp_probs_b.bias", GgmlType.F32, shape(s.numExperts()),
-                        uniform(seed, p + "exp_probs_b.bias", 0.1f, 0f));
-            }
-            stack(w, s, p + "ffn_gate_exps.weight", h, s.ffExpert(), 1f);
-            stack(w, s, p + "ffn_up_exps.weight", h, s.ffExpert(), 1f);
-            stack(w, s, p + "ffn_down_exps.weight", s.ffExpert(), h, residualScale(s));
-            if (s.numSharedExperts() > 0) {
-                int ff = s.numSharedExperts() * s.ffExpert();
-                linear(w, s, p + "ffn_gate_shexp.weight", h, ff);
-                linear(w, s, p + "ffn_up_shexp.weight", h, ff);
-                residual(w, s, p + "ffn_down_shexp.weight", ff, h);
-            }
-        }
-        norm(w, seed, "output_norm.weight", h);
-        // (vocab, hidden): one row per token; tokens the model does not write get zeros (SyntheticVocab#writesText).
-        GgufWriter.RowSource output = uniform(seed, "output.weight", s.logitScale() / (float) Math.sqrt(h), 0f);
-        w.addTensor("output.weight", t, shape(h, s.vocabSize()), (row, dst) -> {
-            output.fill(row, dst); // drawn either way, so a row's values do not depend on the others' tokens
-            if (!vocab.writesText((int) row)) {
-                Arrays.fill(dst, 0f);
+
+            @Override
+            public void experts(TensorRole role, int layer, GgmlType type, int rows, int cols, int numExperts,
+                                GgufWriter.RowSource src) {
+                w.addTensor(GgufWeightSource.tensorName(role, layer), type, new long[] {cols, rows, numExperts}, src);
             }
         });
     }
-
-    /** Linear(in -> out), values with standard deviation 1/sqrt(in) so activations stay O(1). */
-    private static void linear(GgufWriter w, SynthSpec s, String name, int in, int out) {
-        w.addTensor(name, s.weightType(), shape(in, out), uniform(s.seed(), name, 1f / (float) Math.sqrt(in), 0f));
-    }
-
-    /**
-     * A projection that writes into the residual stream, scaled down by 1/sqrt(2 * layers) (GPT-2's
-     * initialisation). Without it a deep random network is chaotic: rounding differences of one ulp
-     * grow layer by layer until greedy choices are coin flips, which no trained model does.
-     */
-    private static void residual(GgufWriter w, SynthSpec s, String name, int in, int out) {
-        w.addTensor(name, s.weightType(), shape(in, out),
-                uniform(s.seed(), name, residualScale(s) / (float) Math.sqrt(in), 0f));
-    }
-
-    private static float residualScale(SynthSpec s) {
-        return 1f / (float) Math.sqrt(2.0 * s.numLayers());
-    }
-
-    private static void stack(GgufWriter w, SynthSpec s, String name, int in, int out, float scale) {
-        w.addTensor(name, s.weightType(), shape(in, out, s.numExperts()),
-                uniform(s.seed(), name, scale / (float) Math.sqrt(in), 0f));
-    }
-
-    private static void norm(GgufWriter w, long seed, String name, int n) {
-        w.addTensor(name, GgmlType.F32, shape(n), uniform(seed, name, 0.1f, 1f));
-    }
-
-    /** Uniform values with the given standard deviation around {@code mean}, drawn row after row. */
-    private static GgufWriter.RowSource uniform(long seed, String name, float std, float mean) {
-        SplittableRandom rnd = new SplittableRandom(seed * 0x9E3779B97F4A7C15L ^ name.hashCode());
-        float halfWidth = std * (float) Math.sqrt(3);
-        return (row, dst) -> {
-            for (int i = 0; i < dst.length; i++) {
-                dst[i] = mean + (float) (rnd.nextDouble() * 2 - 1) * halfWidth;
-            }
-        };
-    }
-
-    private static long[] shape(long... dims) {
-        return dims;
-    }
-
 }

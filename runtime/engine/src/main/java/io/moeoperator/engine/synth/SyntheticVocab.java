@@ -1,9 +1,12 @@
 package io.moeoperator.engine.synth;
 
 import io.moeoperator.engine.gguf.GgufWriter;
+import io.moeoperator.engine.tokenizer.BpeTokenizer;
 import io.moeoperator.engine.tokenizer.BpeTrainer;
 import io.moeoperator.engine.tokenizer.ByteLevel;
 import io.moeoperator.engine.tokenizer.PreTokenizer;
+import io.moeoperator.engine.tokenizer.SpecialTokens;
+import io.moeoperator.engine.tokenizer.TokenType;
 import io.moeoperator.engine.tokenizer.TrainedVocab;
 import java.util.List;
 
@@ -63,5 +66,12 @@ public record SyntheticVocab(List<String> tokens, int[] tokenTypes, List<String>
         w.putU32("tokenizer.ggml.eos_token_id", eosId);
         w.putBool("tokenizer.ggml.add_bos_token", true);
         w.putBool("tokenizer.ggml.add_eos_token", false);
+    }
+
+    /** The tokenizer llama.cpp reads from the GGUF file this vocabulary is written to (BOS added, EOS not). */
+    public BpeTokenizer tokenizer() {
+        List<TokenType> types = java.util.Arrays.stream(tokenTypes).mapToObj(TokenType::fromGguf).toList();
+        return BpeTokenizer.create(tokens, types, merges, PreTokenizer.fromGgufName(preTokenizer),
+                SpecialTokens.of(bosId, eosId, true));
     }
 }

@@ -1,6 +1,7 @@
 package io.moeoperator.engine.tokenizer;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +14,10 @@ import java.util.PriorityQueue;
  * symbol is looked up in the vocabulary. A symbol that is not a token falls back to one token per
  * byte. Symbols live in arrays linked by prev/next indices and candidate pairs in a priority queue,
  * so a word of n bytes costs O(n log n) rather than the O(n^2) of rescanning for the best pair.
+ *
+ * <p>Hugging Face tokenizers' BPE ({@code Word::merge_all}) is the same algorithm: a min-heap on
+ * (rank, position of the left symbol), stale entries skipped. It keys merges by token ids rather
+ * than texts, which is the same thing because a vocabulary maps each text to one id.
  */
 final class BpeMerger {
     /** A candidate merge of symbols left and right; stale once either symbol has changed. */
@@ -21,10 +26,13 @@ final class BpeMerger {
     /** Merge rank by "left right" (the merge line itself): symbols never contain a space. */
     private final Map<String, Integer> ranks;
     private final Map<String, Integer> vocab;
+    /** Hugging Face's {@code ignore_merges}: a word that is a token as a whole is taken whole. */
+    private final boolean ignoreMerges;
 
-    private BpeMerger(Map<String, Integer> ranks, Map<String, Integer> vocab) {
+    private BpeMerger(Map<String, Integer> ranks, Map<String, Integer> vocab, boolean ignoreMerges) {
         this.ranks = ranks;
         this.vocab = vocab;
+        this.ignoreMerges = ignoreMerges;
     }
 
     /**
@@ -40,11 +48,45 @@ final class BpeMerger {
                 ranks.putIfAbsent(line, rank);
             }
         }
-        return new BpeMerger(ranks, vocab);
+        return new BpeMerger(ranks, vocab, false);
+    }
+
+    /**
+     * Builds the rank table from (left, right) pairs in rank order, as Hugging Face tokenizers does:
+     * a repeated pair keeps its last rank (its merge table is a map filled in order). The caller
+     * has checked that both sides and their concatenation are tokens. A pair whose sides contain a
+     * space can never apply to byte-level text (whose symbols have none) and is left out.
+     */
+    static BpeMerger ofPairs(List<String[]> pairs, Map<String, Integer> vocab, boolean ignoreMerges) {
+        Map<String, Integer> ranks = HashMap.newHashMap(pairs.size());
+        for (int rank = 0; rank < pairs.size(); rank++) {
+            String[] p = pairs.get(rank);
+            if (p[0].indexOf(' ') < 0 && p[1].indexOf(' ') < 0) {
+                ranks.put(p[0] + ' ' + p[1], rank);
+            }
+        }
+        return new BpeMerger(ranks, vocab, ignoreMerges);
     }
 
     int numMerges() {
         return ranks.size();
+    }
+
+    /** The merges as (left, right) pairs, lowest rank first. */
+    List<String[]> pairsInRankOrder() {
+        List<Map.Entry<String, Integer>> entries = new ArrayList<>(ranks.entrySet());
+        entries.sort(Map.Entry.comparingByValue());
+        List<String[]> pairs = new ArrayList<>(entries.size());
+        for (var e : entries) {
+            String line = e.getKey();
+            int space = line.indexOf(' ', 1);
+            pairs.add(new String[] {line.substring(0, space), line.substring(space + 1)});
+        }
+        return pairs;
+    }
+
+    boolean ignoresMerges() {
+        return ignoreMerges;
     }
 
     /**
@@ -58,6 +100,13 @@ final class BpeMerger {
             return;
         }
         String mapped = ByteLevel.encode(word.getBytes(StandardCharsets.UTF_8));
+        if (ignoreMerges) {
+            Integer whole = vocab.get(mapped);
+            if (whole != null) {
+                out.add(whole);
+                return;
+            }
+        }
         int n = mapped.length();
         int[] start = new int[n];
         int[] len = new int[n];

@@ -7,18 +7,21 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.stream.IntStream;
 
 /**
- * Byte-level BPE tokenizer (GGUF {@code tokenizer.ggml.model = "gpt2"}) that reproduces llama.cpp
- * b4916's tokenize and token-to-piece, which the engine's integration tests use as the oracle.
- * Encoding: special tokens are cut out of the text ({@link SpecialTokenSplitter}), the rest is split
- * into words ({@link PreTokenizer}) and each word is merged ({@link BpeMerger}). Immutable and safe
- * to share between threads.
+ * Byte-level BPE tokenizer. Read from GGUF ({@code tokenizer.ggml.model = "gpt2"}, {@link #fromGguf})
+ * it reproduces llama.cpp b4916's tokenize and token-to-piece, which the engine's integration tests
+ * use as the oracle; read from a Hugging Face tokenizer.json ({@link HfTokenizer}) it reproduces
+ * Hugging Face tokenizers instead. Encoding: the text is cut into tokens taken whole and words
+ * ({@link Segmenter}: llama.cpp's or Hugging Face's rules), and each word is merged
+ * ({@link BpeMerger}, the same for both). Immutable and safe to share between threads.
  *
- * <p>Where we deliberately differ from llama.cpp: a byte that has no token and no merge covering it
- * is an error here (llama.cpp silently drops it); special ids in the metadata that are outside the
- * vocabulary are ignored as in llama.cpp, but the GPT-2 default id 11 for BOS/EOS is used only when
- * the vocabulary has an id 11.
+ * <p>Where we deliberately differ from both oracles: a byte that has no token and no merge covering
+ * it is an error here (llama.cpp and Hugging Face silently drop it); for GGUF, special ids in the
+ * metadata that are outside the vocabulary are ignored as in llama.cpp, but the GPT-2 default id 11
+ * for BOS/EOS is used only when the vocabulary has an id 11.
  */
 public final class BpeTokenizer {
     private static final System.Logger LOG = System.getLogger(BpeTokenizer.class.getName());
@@ -29,13 +32,30 @@ public final class BpeTokenizer {
     private final TokenType[] types;
     private final Map<String, Integer> textToId;
     private final BpeMerger merger;
+    private final Segmenter segmenter;
+    /** The llama.cpp pre-tokenizer; null for a tokenizer read from tokenizer.json. */
     private final PreTokenizer pre;
     private final SpecialTokens specials;
     private final int[] eogIds;
-    private final SpecialTokenSplitter splitter;
+    /** Token pieces as Hugging Face's ByteLevel decoder makes them rather than as llama.cpp does. */
+    private final boolean hfPieces;
 
-    private BpeTokenizer(List<String> tokens, List<TokenType> tokenTypes, List<String> merges, PreTokenizer pre,
-            SpecialTokens declared) {
+    private BpeTokenizer(String[] texts, TokenType[] types, Map<String, Integer> textToId, BpeMerger merger,
+            Segmenter segmenter, PreTokenizer pre, SpecialTokens specials, int[] eogIds, boolean hfPieces) {
+        this.texts = texts;
+        this.types = types;
+        this.textToId = textToId;
+        this.merger = merger;
+        this.segmenter = segmenter;
+        this.pre = pre;
+        this.specials = specials;
+        this.eogIds = eogIds;
+        this.hfPieces = hfPieces;
+    }
+
+    /** llama.cpp's way: special tokens by type (and some by text), then the pre-tokenizer's words. */
+    private static BpeTokenizer llamaCpp(List<String> tokens, List<TokenType> tokenTypes, List<String> merges,
+            PreTokenizer pre, SpecialTokens declared) {
         int n = tokens.size();
         if (tokenTypes.size() != n) {
             throw new IllegalArgumentException("token types (tokenizer.ggml.token_type) has " + tokenTypes.size()
@@ -47,21 +67,47 @@ public final class BpeTokenizer {
                         + " is outside the vocabulary of " + n + " tokens");
             }
         }
-        this.texts = new String[n];
-        this.types = tokenTypes.toArray(new TokenType[0]);
-        this.textToId = HashMap.newHashMap(n);
+        String[] texts = new String[n];
+        TokenType[] types = tokenTypes.toArray(new TokenType[0]);
+        Map<String, Integer> textToId = HashMap.newHashMap(n);
         for (int id = 0; id < n; id++) {
             // As llama.cpp: an empty entry gets a placeholder text; a repeated text maps to its last id.
             String text = tokens.get(id).isEmpty() ? "[EMPTY_" + id + "]" : tokens.get(id);
             texts[id] = text;
             textToId.put(text, id);
         }
-        this.merger = BpeMerger.create(merges, textToId);
-        this.pre = pre;
+        BpeMerger merger = BpeMerger.create(merges, textToId);
         SpecialTokenDetection.Result detected = SpecialTokenDetection.detect(textToId, types, declared);
-        this.specials = detected.specials();
-        this.eogIds = detected.eogIds();
-        this.splitter = new SpecialTokenSplitter(texts, types);
+        SpecialTokenSplitter splitter = new SpecialTokenSplitter(texts, types);
+        Segmenter segmenter = (text, parseSpecial, sink) -> {
+            for (SpecialTokenSplitter.Segment s : splitter.split(text, parseSpecial)) {
+                if (!s.isText()) {
+                    sink.token(s.tokenId());
+                    continue;
+                }
+                String fragment = text.substring(s.start(), s.end());
+                int wordStart = 0;
+                for (int wordEnd : pre.splitBounds(fragment)) {
+                    sink.word(fragment.substring(wordStart, wordEnd), s.start() + wordStart);
+                    wordStart = wordEnd;
+                }
+            }
+        };
+        return new BpeTokenizer(texts, types, textToId, merger, segmenter, pre, detected.specials(),
+                detected.eogIds(), false);
+    }
+
+    /**
+     * A tokenizer with Hugging Face's rules, assembled from tokenizer.json ({@link TokenizerJson}):
+     * no llama.cpp detection of special tokens by their text, end-of-generation ids exactly as
+     * given, pieces as Hugging Face's ByteLevel decoder makes them.
+     *
+     * @param textToId every token text (vocabulary and added tokens) to its id
+     */
+    static BpeTokenizer huggingFace(String[] texts, TokenType[] types, Map<String, Integer> textToId,
+            BpeMerger merger, Segmenter segmenter, SpecialTokens specials, int[] eogIds) {
+        return new BpeTokenizer(texts, types, textToId, merger, segmenter, null, specials,
+                IntStream.of(eogIds).sorted().distinct().toArray(), true);
     }
 
     /**
@@ -73,7 +119,7 @@ public final class BpeTokenizer {
      */
     public static BpeTokenizer create(List<String> tokens, List<TokenType> tokenTypes, List<String> merges,
             PreTokenizer pre, SpecialTokens specials) {
-        return new BpeTokenizer(tokens, tokenTypes, merges, pre, specials);
+        return llamaCpp(tokens, tokenTypes, merges, pre, specials);
     }
 
     /**
@@ -119,7 +165,7 @@ public final class BpeTokenizer {
                 }
             }
         }
-        return new BpeTokenizer(tokens, types, merges, pre, specials);
+        return llamaCpp(tokens, types, merges, pre, specials);
     }
 
     /**
@@ -139,18 +185,17 @@ public final class BpeTokenizer {
         if (addSpecial && specials.addBos()) {
             out.add(requireRole(SpecialToken.BOS, "tokenizer.ggml.add_bos_token"));
         }
-        for (SpecialTokenSplitter.Segment s : splitter.split(text, parseSpecial)) {
-            if (!s.isText()) {
-                out.add(s.tokenId());
-                continue;
+        segmenter.segment(text, parseSpecial, new Segmenter.Sink() {
+            @Override
+            public void token(int id) {
+                out.add(id);
             }
-            String fragment = text.substring(s.start(), s.end());
-            int wordStart = 0;
-            for (int wordEnd : pre.splitBounds(fragment)) {
-                merger.encodeWord(fragment.substring(wordStart, wordEnd), s.start() + wordStart, out);
-                wordStart = wordEnd;
+
+            @Override
+            public void word(String word, int textOffset) {
+                merger.encodeWord(word, textOffset, out);
             }
-        }
+        });
         if (addSpecial && specials.addEos()) {
             out.add(requireRole(SpecialToken.EOS, "tokenizer.ggml.add_eos_token"));
         }
@@ -194,9 +239,16 @@ public final class BpeTokenizer {
         return piece(id, true);
     }
 
-    /** llama.cpp's {@code token_to_piece} for the BPE vocabulary type. */
+    /**
+     * llama.cpp's {@code token_to_piece} for the BPE vocabulary type; for a tokenizer read from
+     * tokenizer.json, Hugging Face's ByteLevel decoder, which treats every token alike (see
+     * {@link ByteLevel#decodeHf}) and leaves out special tokens unless asked for them.
+     */
     byte[] piece(int id, boolean renderSpecial) {
         TokenType type = types[checkId(id)];
+        if (hfPieces) {
+            return type == TokenType.CONTROL && !renderSpecial ? new byte[0] : ByteLevel.decodeHf(texts[id]);
+        }
         return switch (type) {
             case CONTROL, UNKNOWN -> renderSpecial ? texts[id].getBytes(StandardCharsets.UTF_8) : new byte[0];
             case USER_DEFINED -> texts[id].getBytes(StandardCharsets.UTF_8);
@@ -277,11 +329,17 @@ public final class BpeTokenizer {
         return textToId.getOrDefault(text, -1);
     }
 
-    public PreTokenizer preTokenizer() {
-        return pre;
+    /** The llama.cpp pre-tokenizer of a tokenizer read from GGUF; empty for one read from tokenizer.json. */
+    public Optional<PreTokenizer> preTokenizer() {
+        return Optional.ofNullable(pre);
     }
 
     public int numMerges() {
         return merger.numMerges();
+    }
+
+    /** The merges as (left, right) pairs, lowest rank first (a repeated pair once, at its rank). */
+    public List<String[]> merges() {
+        return merger.pairsInRankOrder();
     }
 }

@@ -72,4 +72,24 @@ public final class ByteLevel {
         }
         return out.toByteArray();
     }
+
+    /**
+     * Hugging Face tokenizers' ByteLevel decoder for one token: if every character of the text is
+     * one of the 256 table characters, the bytes they stand for; otherwise the text's own UTF-8
+     * (so an added token such as "&lt;｜User｜&gt;" renders as itself, while one made only of table
+     * characters, such as "&lt;|endoftext|&gt;", also renders as itself because printable ASCII
+     * maps to itself).
+     */
+    static byte[] decodeHf(String text) {
+        byte[] out = new byte[text.length()];
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            int b = c < CHAR_TO_BYTE.length ? CHAR_TO_BYTE[c] : -1;
+            if (b < 0) {
+                return text.getBytes(StandardCharsets.UTF_8);
+            }
+            out[i] = (byte) b;
+        }
+        return out;
+    }
 }

@@ -49,9 +49,12 @@ public enum PreTokenizer {
     DEEPSEEK_LLM("deepseek-llm",
             "[\\r\\n]",
             "\\s?[" + Regexes.DEEPSEEK_LLM_LETTERS + "]+",
-            "\\s?[!-/:-~\\x{FF01}-\\x{FF0F}\\x{FF1A}-\\x{FF5E}\\x{2018}-\\x{201F}\\x{3000}-\\x{3002}]+",
+            // llama.cpp's lists have U+3000 in this class and the whitespace of U+0800..U+4E00 in
+            // the CJK one below, but it cannot match them (see the class comment); leaving them out
+            // changes nothing here and keeps the regexes meaning the same in tokenizer.json.
+            "\\s?[!-/:-~\\x{FF01}-\\x{FF0F}\\x{FF1A}-\\x{FF5E}\\x{2018}-\\x{201F}\\x{3001}-\\x{3002}]+",
             "\\s+\\z",
-            "[\\x{4E00}-\\x{9FA5}\\x{0800}-\\x{4E00}\\x{AC00}-\\x{D7FF}]+",
+            "[\\x{4E00}-\\x{9FA5}\\x{0800}-\\x{4E00}\\x{AC00}-\\x{D7FF}&&[^\\s]]+",
             "\\p{N}+"),
     /** LLAMA_VOCAB_PRE_TYPE_DEEPSEEK3_LLM: digits in groups of up to three, CJK runs, then words. */
     DEEPSEEK_V3("deepseek-v3",
@@ -65,11 +68,23 @@ public enum PreTokenizer {
                     + "|\\s+");
 
     private final String ggufName;
+    private final List<String> regexes;
     private final List<Pattern> patterns;
 
     PreTokenizer(String ggufName, String... regexes) {
         this.ggufName = ggufName;
+        this.regexes = List.of(regexes);
         this.patterns = Arrays.stream(regexes).map(Pattern::compile).toList();
+    }
+
+    /**
+     * The regexes, applied in sequence. Each means the same as Oniguruma regex on the plain text
+     * (Hugging Face tokenizers) as it does here on the shadowed text, because \s is Unicode
+     * whitespace there and none of the literal ranges holds whitespace: so a tokenizer.json made of
+     * one Split per regex, then ByteLevel, splits exactly as this pre-tokenizer does.
+     */
+    List<String> regexes() {
+        return regexes;
     }
 
     /** The value of {@code tokenizer.ggml.pre} that selects this pre-tokenizer. */

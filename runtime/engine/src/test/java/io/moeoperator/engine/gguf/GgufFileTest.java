@@ -42,8 +42,9 @@ class GgufFileTest {
         return file;
     }
 
+    /** Every type a GGUF file can hold: F8_E4M3 has no GGUF id (safetensors only). */
     @ParameterizedTest
-    @EnumSource(GgmlType.class)
+    @EnumSource(value = GgmlType.class, mode = EnumSource.Mode.EXCLUDE, names = "F8_E4M3")
     void roundTripsMetadataAndTensors(GgmlType type) throws IOException {
         Path file = writeSample(type);
         try (GgufFile f = GgufFile.open(file)) {
@@ -77,7 +78,7 @@ class GgufFileTest {
             case BF16 -> 0.5f / 128;
             case Q8_0 -> 0.5f / 127;
             case Q4_0 -> 0.5f / 8 * 1.01f;
-            case F8_E4M3 -> throw new IllegalArgumentException("GGUF files hold no F8_E4M3 tensors");
+            case F8_E4M3 -> throw new IllegalArgumentException("GGUF files hold no " + type);
         };
     }
 

@@ -33,7 +33,7 @@ class BpeTokenizerGgufTest {
                 .putU32("tokenizer.ggml.eos_token_id", 399)
                 .putBool("tokenizer.ggml.add_bos_token", true));
         assertEquals(400, t.vocabSize());
-        assertEquals(PreTokenizer.DEEPSEEK_V3, t.preTokenizer());
+        assertEquals(PreTokenizer.DEEPSEEK_V3, t.preTokenizer().orElseThrow());
         assertEquals(398, t.bosId());
         assertEquals(399, t.eosId());
         assertTrue(t.addBos());
@@ -50,7 +50,7 @@ class BpeTokenizerGgufTest {
         // No pre, no token types, no special ids, no add_bos: pre "default", all NORMAL, BOS = EOS = 11
         // (GPT-2's), add_bos false.
         BpeTokenizer t = load(false, w -> { });
-        assertEquals(PreTokenizer.DEFAULT, t.preTokenizer());
+        assertEquals(PreTokenizer.DEFAULT, t.preTokenizer().orElseThrow());
         assertEquals(11, t.bosId());
         assertEquals(11, t.eosId());
         assertFalse(t.addBos());

@@ -19,7 +19,10 @@ import java.util.OptionalLong;
 @ConfigMapping(prefix = "moe")
 public interface ServerConfig {
 
-    /** The GGUF file to serve, or {@code hf://org/repo[@revision]} with {@link #modelFile()}. */
+    /**
+     * The GGUF file or Hugging Face model directory (config.json, tokenizer files, *.safetensors) to
+     * serve, or {@code hf://org/repo[@revision]} with {@link #modelFile()}.
+     */
     String model();
 
     /** For hf:// models: the GGUF file in the repository. */
@@ -29,9 +32,8 @@ public interface ServerConfig {
     @WithDefault("${java.io.tmpdir}/moe-models")
     Path modelCache();
 
-    /** gguf (the only format served today) or safetensors (refused with what to do instead). */
-    @WithDefault("gguf")
-    String modelFormat();
+    /** gguf or safetensors; unset, it is detected (a file is GGUF, a directory a Hugging Face directory). */
+    Optional<String> modelFormat();
 
     /** The id clients put in {@code "model"}; defaults to the file name without {@code .gguf}. */
     Optional<String> servedModelName();

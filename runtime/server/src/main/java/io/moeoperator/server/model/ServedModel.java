@@ -11,10 +11,11 @@ import io.moeoperator.engine.ep.ShardPlan;
 import io.moeoperator.engine.exec.Engine;
 import io.moeoperator.engine.exec.EngineConfig;
 import io.moeoperator.engine.exec.LoadedModel;
-import io.moeoperator.engine.gguf.GgufException;
+import io.moeoperator.engine.exec.ModelFormat;
 import io.moeoperator.engine.gguf.ModelDigest;
 import io.moeoperator.engine.kvcache.KvCacheManager;
 import io.moeoperator.engine.model.ModelConfig;
+import io.moeoperator.engine.model.ModelFileException;
 import io.moeoperator.engine.tokenizer.BpeTokenizer;
 import io.moeoperator.server.chat.ChatTemplate;
 import io.moeoperator.ep.GroupFingerprint;
@@ -50,7 +51,6 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class ServedModel {
     private static final Logger LOG = Logger.getLogger(ServedModel.class);
-    private static final String CHAT_TEMPLATE_KEY = "tokenizer.chat_template";
 
     private final ServerConfig config;
     private final HuggingFaceConfig huggingFace;
@@ -72,16 +72,18 @@ public class ServedModel {
         if (config.device() == ServerConfig.Device.cuda) {
             requireCuda();
         }
-        if (!config.modelFormat().equals("gguf")) {
-            throw new ModelLoadException("--model-format " + config.modelFormat() + " is not served; only GGUF is. Convert the model "
-                    + "with llama.cpp's convert_hf_to_gguf.py (or use a GGUF repository with --model-file)");
+        Optional<ModelFormat> format = config.modelFormat().map(ServedModel::format);
+        boolean huggingFaceRepo = HuggingFaceModel.isHuggingFace(config.model());
+        if (huggingFaceRepo && format.orElse(ModelFormat.GGUF) != ModelFormat.GGUF) {
+            throw new ModelLoadException("--model-format safetensors with an hf:// repository is not served yet; download the"
+                    + " repository and serve its directory with --model DIR (or use a GGUF repository with --model-file)");
         }
-        Path path = HuggingFaceModel.isHuggingFace(config.model())
+        Path path = huggingFaceRepo
                 ? HuggingFaceModel.parse(config.model(), config.modelFile()).fetch(config.modelCache(), huggingFace.endpoint(), huggingFace.token())
                 : Path.of(config.model()).toAbsolutePath();
-        if (!Files.isRegularFile(path)) {
-            throw new ModelLoadException("model file " + path + " does not exist or is not a file;"
-                    + " pass --model PATH (or set MOE_MODEL) to a GGUF file");
+        if (!Files.exists(path)) {
+            throw new ModelLoadException("model " + path + " does not exist; pass --model PATH (or set MOE_MODEL) to a GGUF file"
+                    + " or a Hugging Face model directory");
         }
         int threads = config.threads().orElse(Runtime.getRuntime().availableProcessors());
         ExpertGroupSettings ep = ExpertGroupSettings.from(config.ep());
@@ -95,8 +97,8 @@ public class ServedModel {
         long t0 = System.nanoTime();
         LoadedModel model;
         try {
-            model = LoadedModel.open(path, threads, parallelism);
-        } catch (GgufException | IllegalArgumentException e) {
+            model = LoadedModel.open(path, format.orElseGet(() -> ModelFormat.detect(path)), threads, parallelism);
+        } catch (ModelFileException | IllegalArgumentException e) {
             closeTransport();
             if (e.getMessage().startsWith("--ep-experts")) {
                 throw new ConfigurationException(e.getMessage(), Set.of("moe.ep.experts"));
@@ -131,11 +133,10 @@ public class ServedModel {
         } catch (RuntimeException e) {
             closeTransport();
             model.close();
-            throw new ModelLoadException("model file " + path + ": the engine did not start: " + e.getMessage(), e);
+            throw new ModelLoadException("model " + path + ": the engine did not start: " + e.getMessage(), e);
         }
         try {
-            Optional<String> ggufTemplate = model.metadata().findString(CHAT_TEMPLATE_KEY);
-            ChatTemplate template = chatTemplate(ggufTemplate, engine.tokenizer());
+            ChatTemplate template = chatTemplate(model.chatTemplate(), engine.tokenizer());
             String id = config.servedModelName().orElse(defaultId(path));
             ModelConfig mc = engine.config();
             int context = memory.contextLength();
@@ -157,7 +158,7 @@ public class ServedModel {
     private GroupFingerprint fingerprint(Path path, LoadedModel model) {
         long t0 = System.nanoTime();
         try {
-            GroupFingerprint fingerprint = GroupFingerprint.of(ModelDigest.of(path), model.model().shardPlan());
+            GroupFingerprint fingerprint = GroupFingerprint.of(model.digest(), model.model().shardPlan());
             LOG.infof("Model digest %s (metadata, tensor table and %d KiB samples of every tensor; %d ms)", fingerprint.model(),
                     ModelDigest.SAMPLE_BYTES / 1024, (System.nanoTime() - t0) / 1_000_000);
             return fingerprint;
@@ -297,7 +298,7 @@ public class ServedModel {
         return l;
     }
 
-    private ChatTemplate chatTemplate(Optional<String> ggufTemplate, BpeTokenizer tokenizer) {
+    private ChatTemplate chatTemplate(Optional<String> modelTemplate, BpeTokenizer tokenizer) {
         Optional<Path> file = config.chatTemplate();
         if (file.isPresent()) {
             try {
@@ -306,8 +307,16 @@ public class ServedModel {
                 throw new ModelLoadException("chat template file " + file.get() + " cannot be read: " + e.getMessage(), e);
             }
         }
-        return ggufTemplate.map(t -> ChatTemplate.of(t, "the model's", tokenizer))
+        return modelTemplate.map(t -> ChatTemplate.of(t, "the model's", tokenizer))
                 .orElseGet(() -> ChatTemplate.fallback(tokenizer));
+    }
+
+    private static ModelFormat format(String flag) {
+        try {
+            return ModelFormat.fromFlag(flag);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigurationException(e.getMessage(), Set.of("moe.model-format"));
+        }
     }
 
     private static String defaultId(Path path) {
@@ -315,9 +324,10 @@ public class ServedModel {
         return name.endsWith(".gguf") ? name.substring(0, name.length() - ".gguf".length()) : name;
     }
 
-    /** A fault of the file (GGUF errors name it themselves). */
+    /** A fault of the model's files (their errors name the file themselves). */
     private static ModelLoadException cannotLoad(Path path, RuntimeException e) {
-        String what = e.getMessage().startsWith("model file ") ? e.getMessage() : path + ": " + e.getMessage();
+        boolean named = e.getMessage().startsWith("model file ") || e.getMessage().startsWith("model directory ");
+        String what = named ? e.getMessage() : path + ": " + e.getMessage();
         return new ModelLoadException("cannot load the model: " + what);
     }
 

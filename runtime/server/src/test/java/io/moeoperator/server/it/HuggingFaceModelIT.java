@@ -108,7 +108,7 @@ class HuggingFaceModelIT {
                 new String[] {"no such repository, revision or file (HTTP 404", "--model", "hf://org/missing", "--model-file", "m.gguf"},
                 new String[] {"needs --model-file", "--model", "hf://org/tiny"},
                 new String[] {"a Hugging Face model is hf://org/repo", "--model", "hf://just-a-name", "--model-file", "m.gguf"},
-                new String[] {"--model-format safetensors is not served; only GGUF is", "--model", "hf://org/tiny", "--model-format", "safetensors"})) {
+                new String[] {"--model-format safetensors with an hf:// repository is not served yet", "--model", "hf://org/tiny", "--model-format", "safetensors"})) {
             String[] args = java.util.Arrays.copyOfRange(c, 1, c.length);
             String[] withCache = java.util.stream.Stream.concat(java.util.Arrays.stream(args), java.util.stream.Stream.of("--model-cache", CACHE.toString()))
                     .toArray(String[]::new);

@@ -13,6 +13,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import io.moeoperator.engine.exec.LoadedModel;
+import io.moeoperator.engine.sample.SamplingParams;
+import io.moeoperator.engine.synth.SyntheticHfWriter;
 import org.junit.jupiter.api.Test;
 
 /** {@code bin/moe serve} run as a user runs it: flags, start-up failures, a real start. */
@@ -58,7 +61,7 @@ class ServeCommandIT {
     void aMissingModelStopsStartUpWithAClearMessage() throws Exception {
         Run r = run("--model", OUT.resolve("no-such-model.gguf").toString(), "--port", "0");
         assertTrue(r.exit() != 0, "exit code " + r.exit());
-        String expected = "model file " + OUT.resolve("no-such-model.gguf") + " does not exist";
+        String expected = "model " + OUT.resolve("no-such-model.gguf") + " does not exist";
         assertTrue(r.err().contains(expected), "stderr: " + r.err());
         assertTrue(!r.err().contains("\tat "), "no stack trace for a missing file: " + r.err());
     }
@@ -137,6 +140,54 @@ class ServeCommandIT {
             p.destroy(); // SIGTERM: Quarkus shuts down and stops the engine
             assertTrue(p.waitFor(30, TimeUnit.SECONDS), "the server did not stop on SIGTERM");
         }
+    }
+
+    @Test
+    void servesAHuggingFaceDirectoryAsItsGgufFile() throws Exception {
+        Path dir = SyntheticModelResource.hfModel();
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        Process p = start("--model", dir.toString(), "--port", Integer.toString(port), "--host", "127.0.0.1",
+                "--threads", "2", "--kv-cache-memory", "64M", "--context-length", "128");
+        try {
+            Http http = new Http(URI.create("http://127.0.0.1:" + port + "/"), null);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+            while (!isReady(http)) {
+                assertTrue(p.isAlive(), "the server exited: " + Files.readString(OUT.resolve("err.txt")));
+                assertTrue(System.nanoTime() < deadline, "not ready within 90 s");
+                Thread.sleep(200);
+            }
+            assertEquals("server-tiny-hf", http.get("/v1/models").json().get("data").get(0).get("id").asText());
+            String served = http.post("/v1/completions", "{\"model\":\"server-tiny-hf\",\"prompt\":\"Once upon a time\","
+                    + "\"max_tokens\":12,\"temperature\":0}").json().get("choices").get(0).get("text").asText();
+            try (LoadedModel gguf = LoadedModel.open(SyntheticModelResource.model(), 1)) {
+                String expected = gguf.generator().generate("Once upon a time", 12, SamplingParams.greedy(), null).text();
+                assertEquals(expected, served, "the directory serves what its GGUF file generates");
+            }
+            String log = Files.readString(OUT.resolve("out.txt")) + Files.readString(OUT.resolve("err.txt"));
+            assertTrue(log.contains("Serving server-tiny-hf as 'server-tiny-hf'"), log);
+        } finally {
+            p.destroy();
+            assertTrue(p.waitFor(30, TimeUnit.SECONDS), "the server did not stop on SIGTERM");
+        }
+    }
+
+    @Test
+    void aBrokenHuggingFaceDirectoryStopsStartUpNamingTheFile() throws Exception {
+        Path dir = OUT.resolve("broken-hf");
+        SyntheticHfWriter.write(SyntheticModelResource.SPEC, dir, new SyntheticHfWriter.Options(2, false));
+        Path shard = dir.resolve("model-00002-of-00002.safetensors");
+        Files.write(shard, Arrays.copyOf(Files.readAllBytes(shard), (int) Files.size(shard) - 100));
+        Run r = run("--model", dir.toString(), "--port", "0");
+        assertTrue(r.exit() != 0, "exit code " + r.exit());
+        assertTrue(r.err().contains("cannot load the model: model file model-00002-of-00002.safetensors: tensor lm_head.weight:"
+                + " data_offsets"), r.err());
+        assertTrue(!r.err().contains("\tat "), "a message, not a stack trace: " + r.err());
+        Run format = run("--model", dir.toString(), "--port", "0", "--model-format", "gguf");
+        assertTrue(format.exit() != 0, "exit code " + format.exit());
+        assertTrue(format.err().contains("is not a GGUF file"), format.err());
     }
 
     private static boolean isReady(Http http) {

@@ -1,6 +1,7 @@
 package io.moeoperator.server.it;
 
 import io.moeoperator.engine.synth.SynthSpec;
+import io.moeoperator.engine.synth.SyntheticHfWriter;
 import io.moeoperator.engine.synth.SyntheticModelWriter;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 import java.io.IOException;
@@ -23,7 +24,23 @@ public class SyntheticModelResource implements QuarkusTestResourceLifecycleManag
     /** The id the server gives the model: its file name without .gguf. */
     static final String MODEL_ID = "server-tiny";
 
+    /** The same model as a Hugging Face directory in two safetensors shards. */
+    static final Path HF_PATH = Path.of("target", "it-models", "server-tiny-hf").toAbsolutePath();
+
     private static boolean written;
+    private static boolean hfWritten;
+
+    static synchronized Path hfModel() {
+        if (!hfWritten) {
+            try {
+                SyntheticHfWriter.write(SPEC, HF_PATH, new SyntheticHfWriter.Options(2, false));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            hfWritten = true;
+        }
+        return HF_PATH;
+    }
 
     static synchronized Path model() {
         if (!written) {

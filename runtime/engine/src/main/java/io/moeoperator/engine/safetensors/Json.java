@@ -1,0 +1,322 @@
+package io.moeoperator.engine.safetensors;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A strict RFC 8259 JSON reader for the small documents of a model directory (config.json, the
+ * safetensors index and headers): objects become {@link Map}s in file order, arrays {@link List}s,
+ * integers {@link Long}, other numbers {@link Double}, {@code null} Java null. Duplicate keys, trailing
+ * data and nesting deeper than {@value #MAX_DEPTH} are errors; the message gives the byte offset.
+ */
+public final class Json {
+    static final int MAX_DEPTH = 64;
+
+    private final String text;
+    private int pos;
+    private int depth;
+
+    private Json(String text) {
+        this.text = text;
+    }
+
+    /** Parses one JSON document; throws {@link IllegalArgumentException} saying what and where. */
+    public static Object parse(String text) {
+        Json p = new Json(text);
+        p.skipSpace();
+        Object v = p.value();
+        p.skipSpace();
+        if (p.pos != text.length()) {
+            throw p.error("unexpected data after the document");
+        }
+        return v;
+    }
+
+    private Object value() {
+        if (pos >= text.length()) {
+            throw error("unexpected end of the document");
+        }
+        char ch = text.charAt(pos);
+        return switch (ch) {
+            case '{' -> object();
+            case '[' -> array();
+            case '"' -> string();
+            case 't' -> literal("true", Boolean.TRUE);
+            case 'f' -> literal("false", Boolean.FALSE);
+            case 'n' -> literal("null", null);
+            default -> {
+                if (ch == '-' || (ch >= '0' && ch <= '9')) {
+                    yield number();
+                }
+                throw error("unexpected character '" + ch + "'");
+            }
+        };
+    }
+
+    private Map<String, Object> object() {
+        enter();
+        pos++;
+        Map<String, Object> map = new LinkedHashMap<>();
+        skipSpace();
+        if (peek() == '}') {
+            pos++;
+            depth--;
+            return Collections.unmodifiableMap(map);
+        }
+        while (true) {
+            skipSpace();
+            if (peek() != '"') {
+                throw error("expected a key string");
+            }
+            int keyAt = pos;
+            String key = string();
+            skipSpace();
+            expect(':');
+            skipSpace();
+            Object v = value();
+            if (map.containsKey(key)) {
+                pos = keyAt;
+                throw error("duplicate key \"" + key + "\"");
+            }
+            map.put(key, v);
+            skipSpace();
+            char ch = next();
+            if (ch == '}') {
+                depth--;
+                return Collections.unmodifiableMap(map);
+            }
+            if (ch != ',') {
+                pos--;
+                throw error("expected ',' or '}'");
+            }
+        }
+    }
+
+    private List<Object> array() {
+        enter();
+        pos++;
+        List<Object> list = new ArrayList<>();
+        skipSpace();
+        if (peek() == ']') {
+            pos++;
+            depth--;
+            return Collections.unmodifiableList(list);
+        }
+        while (true) {
+            skipSpace();
+            list.add(value());
+            skipSpace();
+            char ch = next();
+            if (ch == ']') {
+                depth--;
+                return Collections.unmodifiableList(list);
+            }
+            if (ch != ',') {
+                pos--;
+                throw error("expected ',' or ']'");
+            }
+        }
+    }
+
+    private String string() {
+        pos++; // opening quote
+        StringBuilder b = new StringBuilder();
+        while (true) {
+            char ch = next();
+            if (ch == '"') {
+                return b.toString();
+            }
+            if (ch < 0x20) {
+                pos--;
+                throw error("control character in a string");
+            }
+            if (ch != '\\') {
+                b.append(ch);
+                continue;
+            }
+            char esc = next();
+            switch (esc) {
+                case '"', '\\', '/' -> b.append(esc);
+                case 'b' -> b.append('\b');
+                case 'f' -> b.append('\f');
+                case 'n' -> b.append('\n');
+                case 'r' -> b.append('\r');
+                case 't' -> b.append('\t');
+                case 'u' -> {
+                    if (pos + 4 > text.length()) {
+                        throw error("truncated \\u escape");
+                    }
+                    int code = 0;
+                    for (int i = 0; i < 4; i++) {
+                        char hex = text.charAt(pos + i);
+                        int digit = hex < 0x80 ? Character.digit(hex, 16) : -1;
+                        if (digit < 0) {
+                            throw error("bad \\u escape");
+                        }
+                        code = code * 16 + digit;
+                    }
+                    b.append((char) code);
+                    pos += 4;
+                }
+                default -> {
+                    pos--;
+                    throw error("bad escape '\\" + esc + "'");
+                }
+            }
+        }
+    }
+
+    private Object number() {
+        int start = pos;
+        if (peek() == '-') {
+            pos++;
+        }
+        if (peek() == '0') {
+            pos++;
+        } else if (isDigit(peek())) {
+            while (isDigit(peek())) {
+                pos++;
+            }
+        } else {
+            throw error("bad number");
+        }
+        boolean integral = true;
+        if (peek() == '.') {
+            integral = false;
+            pos++;
+            if (!isDigit(peek())) {
+                throw error("bad number");
+            }
+            while (isDigit(peek())) {
+                pos++;
+            }
+        }
+        if (peek() == 'e' || peek() == 'E') {
+            integral = false;
+            pos++;
+            if (peek() == '+' || peek() == '-') {
+                pos++;
+            }
+            if (!isDigit(peek())) {
+                throw error("bad number");
+            }
+            while (isDigit(peek())) {
+                pos++;
+            }
+        }
+        String s = text.substring(start, pos);
+        if (integral) {
+            try {
+                return Long.parseLong(s);
+            } catch (NumberFormatException tooLong) {
+                return Double.parseDouble(s);
+            }
+        }
+        return Double.parseDouble(s);
+    }
+
+    private Object literal(String word, Object v) {
+        if (!text.startsWith(word, pos)) {
+            throw error("unexpected character '" + text.charAt(pos) + "'");
+        }
+        pos += word.length();
+        return v;
+    }
+
+    private void enter() {
+        if (++depth > MAX_DEPTH) {
+            throw error("nested deeper than " + MAX_DEPTH + " levels");
+        }
+    }
+
+    private static boolean isDigit(char ch) {
+        return ch >= '0' && ch <= '9';
+    }
+
+    private char peek() {
+        return pos < text.length() ? text.charAt(pos) : '\0';
+    }
+
+    private char next() {
+        if (pos >= text.length()) {
+            throw error("unexpected end of the document");
+        }
+        return text.charAt(pos++);
+    }
+
+    private void expect(char ch) {
+        if (next() != ch) {
+            pos--;
+            throw error("expected '" + ch + "'");
+        }
+    }
+
+    private void skipSpace() {
+        while (pos < text.length()) {
+            char ch = text.charAt(pos);
+            if (ch != ' ' && ch != '\t' && ch != '\n' && ch != '\r') {
+                return;
+            }
+            pos++;
+        }
+    }
+
+    private IllegalArgumentException error(String what) {
+        return new IllegalArgumentException("invalid JSON at character " + pos + ": " + what);
+    }
+
+    /**
+     * Writes maps, lists, strings, numbers, booleans and null as JSON, objects one key per line
+     * (as save_pretrained writes config.json). Floats are written with their shortest decimal form.
+     */
+    public static String write(Object value) {
+        StringBuilder b = new StringBuilder();
+        write(value, b, "");
+        return b.append('\n').toString();
+    }
+
+    private static void write(Object v, StringBuilder b, String indent) {
+        switch (v) {
+            case null -> b.append("null");
+            case String s -> b.append(SafetensorsWriter.quote(s));
+            case Boolean bool -> b.append(bool);
+            case Float f -> b.append(finite(f.doubleValue(), Float.toString(f)));
+            case Double d -> b.append(finite(d, Double.toString(d)));
+            case Number n -> b.append(n.longValue());
+            case Map<?, ?> m -> {
+                if (m.isEmpty()) {
+                    b.append("{}");
+                    return;
+                }
+                String inner = indent + "  ";
+                b.append("{\n");
+                int i = 0;
+                for (Map.Entry<?, ?> e : m.entrySet()) {
+                    b.append(inner).append(SafetensorsWriter.quote((String) e.getKey())).append(": ");
+                    write(e.getValue(), b, inner);
+                    b.append(++i < m.size() ? ",\n" : "\n");
+                }
+                b.append(indent).append('}');
+            }
+            case List<?> l -> {
+                b.append('[');
+                for (int i = 0; i < l.size(); i++) {
+                    write(l.get(i), b, indent);
+                    b.append(i + 1 < l.size() ? ", " : "");
+                }
+                b.append(']');
+            }
+            default -> throw new IllegalArgumentException("cannot write " + v.getClass().getSimpleName() + " as JSON");
+        }
+    }
+
+    private static String finite(double d, String text) {
+        if (!Double.isFinite(d)) {
+            throw new IllegalArgumentException("JSON has no " + d);
+        }
+        return text;
+    }
+}

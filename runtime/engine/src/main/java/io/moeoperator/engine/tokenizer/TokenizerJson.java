@@ -1,0 +1,244 @@
+package io.moeoperator.engine.tokenizer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.moeoperator.engine.tokenizer.AddedTokenMatcher.AddedToken;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Reads a Hugging Face tokenizer.json (format "1.0", as tokenizers 0.23 reads it) into the parts of
+ * a {@link BpeTokenizer}: the BPE model (vocab, merges, options), the added tokens with the ids
+ * tokenizers would give them, and the pipeline ({@link TokenizerJsonPipeline}). Which tokens are
+ * BOS and EOS is settled by {@link HfTokenizer} together with the other files. Whatever the engine
+ * does not reproduce exactly is refused with the field and its value, never approximated.
+ */
+final class TokenizerJson {
+    /** tokenizer.json, understood. */
+    record Parsed(String[] texts, TokenType[] types, Map<String, Integer> textToId, BpeMerger merger,
+                  Segmenter segmenter, TokenizerJsonPipeline.Template template, Optional<Boolean> addPrefixSpace) {
+        int vocabSize() {
+            return texts.length;
+        }
+
+        /** The id of a token text (vocabulary or added), or -1. */
+        int idOf(String text) {
+            return textToId.getOrDefault(text, -1);
+        }
+    }
+
+    private TokenizerJson() {}
+
+    static Parsed parse(JsonFile f) {
+        JsonNode root = f.root();
+        JsonNode version = JsonFile.get(root, "version");
+        if (version != null && !"1.0".equals(version.asText())) {
+            throw f.unsupported("version", version.asText(), "1.0");
+        }
+        JsonNode model = f.requireObject(root, "model", "model");
+        checkModelOptions(f, model);
+        Map<String, Integer> vocab = vocab(f, model);
+        List<String[]> merges = merges(f, model, vocab);
+        BpeMerger merger = BpeMerger.ofPairs(merges, vocab, f.bool(model, "ignore_merges", "model.ignore_merges", false));
+
+        List<AddedToken> added = addedTokens(f, root, vocab);
+        int size = vocab.size();
+        for (AddedToken t : added) {
+            size = Math.max(size, t.id() + 1);
+        }
+        String[] texts = new String[size];
+        TokenType[] types = new TokenType[size];
+        Map<String, Integer> textToId = new HashMap<>(vocab);
+        vocab.forEach((text, id) -> {
+            texts[id] = text;
+            types[id] = TokenType.NORMAL;
+        });
+        for (AddedToken t : added) {
+            texts[t.id()] = t.content();
+            types[t.id()] = t.special() ? TokenType.CONTROL : TokenType.USER_DEFINED;
+            textToId.put(t.content(), t.id());
+        }
+        TokenizerJsonPipeline p = TokenizerJsonPipeline.parse(f, root, size);
+        Segmenter segmenter = new HfSegmenter(matcher(f, added, false, p.normalizer()),
+                matcher(f, added, true, p.normalizer()), p.normalizer(), p.preTokenizer());
+        return new Parsed(texts, types, textToId, merger, segmenter, p.template(), p.addPrefixSpace());
+    }
+
+    /** The BPE options; only those that byte-level BPE files use, with their neutral values, pass. */
+    private static void checkModelOptions(JsonFile f, JsonNode model) {
+        JsonNode type = JsonFile.get(model, "type");
+        if (type == null) {
+            throw f.fault("model.type", "is missing (supported: BPE)");
+        }
+        if (!"BPE".equals(f.string(type, "model.type"))) {
+            throw f.unsupported("model.type", type.textValue(), "BPE");
+        }
+        JsonNode dropout = JsonFile.get(model, "dropout");
+        if (dropout != null && !(dropout.isNumber() && dropout.doubleValue() == 0)) {
+            throw f.fault("model.dropout", JsonFile.describe(dropout) + " is not supported: BPE dropout makes"
+                    + " encoding random (supported: null or 0)");
+        }
+        for (String affix : List.of("continuing_subword_prefix", "end_of_word_suffix")) {
+            JsonNode v = JsonFile.get(model, affix);
+            if (v != null && !(v.isTextual() && v.textValue().isEmpty())) {
+                throw f.fault("model." + affix, JsonFile.describe(v) + " is not supported: byte-level BPE has"
+                        + " none (supported: null)");
+            }
+        }
+        if (f.bool(model, "byte_fallback", "model.byte_fallback", false)) {
+            throw f.fault("model.byte_fallback", "true is not supported: it belongs to SentencePiece-style"
+                    + " vocabularies, and byte-level BPE has a token for every byte (supported: false)");
+        }
+        JsonNode unk = JsonFile.get(model, "unk_token");
+        if (unk != null) {
+            f.string(unk, "model.unk_token");
+        }
+    }
+
+    /** model.vocab: text to id; the ids must be 0..n-1, each once. */
+    private static Map<String, Integer> vocab(JsonFile f, JsonNode model) {
+        JsonNode v = f.requireObject(model, "vocab", "model.vocab");
+        Map<String, Integer> vocab = HashMap.newHashMap(v.size());
+        String[] byId = new String[v.size()];
+        for (var e : v.properties()) {
+            String path = "model.vocab['" + e.getKey() + "']";
+            int id = f.id(e.getValue(), path);
+            if (id >= byId.length) {
+                throw f.fault(path, "is " + id + ", but model.vocab has " + byId.length + " entries, whose ids must"
+                        + " run from 0 to " + (byId.length - 1));
+            }
+            if (byId[id] != null) {
+                throw f.fault(path, "is " + id + ", which model.vocab also gives to '" + byId[id] + "'");
+            }
+            byId[id] = e.getKey();
+            vocab.put(e.getKey(), id);
+        }
+        return vocab;
+    }
+
+    /**
+     * model.merges, either as "left right" strings (lines starting "#version" are skipped, as
+     * tokenizers does) or as [left, right] arrays. Both sides and their concatenation must be
+     * tokens, as tokenizers requires.
+     */
+    private static List<String[]> merges(JsonFile f, JsonNode model, Map<String, Integer> vocab) {
+        JsonNode m = f.requireArray(model, "merges", "model.merges");
+        boolean strings = !m.isEmpty() && m.get(0).isTextual();
+        List<String[]> pairs = new ArrayList<>(m.size());
+        for (int i = 0; i < m.size(); i++) {
+            String path = "model.merges[" + i + "]";
+            JsonNode node = m.get(i);
+            String[] pair;
+            if (strings) {
+                String line = f.string(node, path);
+                if (line.startsWith("#version")) {
+                    continue;
+                }
+                pair = line.split(" ", -1);
+                if (pair.length != 2) {
+                    throw f.fault(path, "'" + line + "' is not two tokens separated by one space");
+                }
+            } else {
+                if (!node.isArray() || node.size() != 2) {
+                    throw f.fault(path, "must be a pair [left, right] like the merges before it, not "
+                            + JsonFile.describe(node));
+                }
+                pair = new String[] {f.string(node.get(0), path + "[0]"), f.string(node.get(1), path + "[1]")};
+            }
+            for (String side : pair) {
+                if (!vocab.containsKey(side)) {
+                    throw f.fault(path, "names '" + side + "', which is not in model.vocab");
+                }
+            }
+            if (!vocab.containsKey(pair[0] + pair[1])) {
+                throw f.fault(path, "merges '" + pair[0] + "' and '" + pair[1] + "' into '" + pair[0] + pair[1]
+                        + "', which is not in model.vocab");
+            }
+            pairs.add(pair);
+        }
+        return pairs;
+    }
+
+    /**
+     * added_tokens, with the ids tokenizers gives them: a content that is in the vocabulary keeps
+     * its vocabulary id; the others get consecutive ids after the vocabulary, in file order. The
+     * file's ids must be those (tokenizers would only warn and renumber).
+     */
+    private static List<AddedToken> addedTokens(JsonFile f, JsonNode root, Map<String, Integer> vocab) {
+        JsonNode a = JsonFile.get(root, "added_tokens");
+        if (a == null) {
+            return List.of();
+        }
+        a = f.requireArray(root, "added_tokens", "added_tokens");
+        List<AddedToken> out = new ArrayList<>(a.size());
+        Map<String, Integer> seen = new HashMap<>();
+        int nextId = vocab.size();
+        for (int i = 0; i < a.size(); i++) {
+            String path = "added_tokens[" + i + "]";
+            JsonNode t = a.get(i);
+            if (!t.isObject()) {
+                throw f.fault(path, "must be an object, not " + JsonFile.describe(t));
+            }
+            JsonNode idNode = JsonFile.get(t, "id");
+            if (idNode == null) {
+                throw f.fault(path + ".id", "is missing");
+            }
+            int id = f.id(idNode, path + ".id");
+            String content = f.requireString(t, "content", path + ".content");
+            if (content.isEmpty()) {
+                throw f.fault(path + ".content", "is empty; an added token must have text");
+            }
+            Integer previous = seen.putIfAbsent(content, i);
+            if (previous != null) {
+                throw f.fault(path + ".content", "'" + content + "' repeats added_tokens[" + previous + "]");
+            }
+            Integer inVocab = vocab.get(content);
+            int expected = inVocab != null ? inVocab : nextId++;
+            if (id != expected) {
+                throw f.fault(path + ".id", idMismatch(id, expected, content, inVocab != null, vocab));
+            }
+            boolean special = f.bool(t, "special", path + ".special", false);
+            out.add(new AddedToken(id, content, special, f.bool(t, "normalized", path + ".normalized", !special),
+                    f.bool(t, "lstrip", path + ".lstrip", false), f.bool(t, "rstrip", path + ".rstrip", false),
+                    f.bool(t, "single_word", path + ".single_word", false)));
+        }
+        return out;
+    }
+
+    private static String idMismatch(int id, int expected, String content, boolean inVocab, Map<String, Integer> vocab) {
+        if (inVocab) {
+            return "is " + id + ", but model.vocab gives '" + content + "' the id " + expected;
+        }
+        String clash = vocab.entrySet().stream().filter(e -> e.getValue() == id).map(Map.Entry::getKey)
+                .findFirst().orElse(null);
+        if (clash != null) {
+            return "is " + id + ", which model.vocab gives to '" + clash + "'; '" + content + "' is not in"
+                    + " model.vocab, so it needs an id of its own (Hugging Face tokenizers would give it " + expected + ")";
+        }
+        return "is " + id + ", but Hugging Face tokenizers numbers the added tokens that are not in model.vocab"
+                + " from " + vocab.size() + " in file order, which gives '" + content + "' the id " + expected;
+    }
+
+    /** The added tokens matched on the text as written (normalized = false) or after normalization. */
+    private static AddedTokenMatcher matcher(JsonFile f, List<AddedToken> added, boolean normalized, HfNormalizer n) {
+        List<AddedToken> tokens = new ArrayList<>();
+        List<String> patterns = new ArrayList<>();
+        Map<String, Integer> byPattern = new HashMap<>();
+        for (AddedToken t : added) {
+            if (t.normalized() != normalized) {
+                continue;
+            }
+            String pattern = normalized ? n.normalize(t.content()) : t.content();
+            Integer other = byPattern.putIfAbsent(pattern, t.id());
+            if (other != null) {
+                throw f.fault("added_tokens", "ids " + other + " and " + t.id() + " both match the text '" + pattern
+                        + "' (after normalization)");
+            }
+            tokens.add(t);
+            patterns.add(pattern);
+        }
+        return new AddedTokenMatcher(tokens, patterns);
+    }
+}
