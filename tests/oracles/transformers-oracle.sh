@@ -13,7 +13,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 cache=${MOE_TRANSFORMERS_ORACLE:-$HOME/.cache/moe-operator/transformers-oracle}
 root=${MOE_SID_ROOT:-$HOME/.cache/moe-operator/sid-root}
 tokenizer=$HOME/.cache/moe-operator/tokenizer-deepseek_v3-3.7.2
-hash=$(cd "$here" && cat transformers-oracle.sh ./*.py | sha256sum | cut -c1-16)
+# The oracle's scripts (other *.py here belong to other oracles and do not change this one).
+scripts="make_transformers_oracle.py tiny_tokenizer.py corpus.py prompts.py variants.py checkpoints.py
+  oracle_patches.py reference.py deepseek_semantics.py"
+# shellcheck disable=SC2086 # the list splits into words
+hash=$(cd "$here" && cat transformers-oracle.sh $scripts | sha256sum | cut -c1-16)
 out=$cache/$hash
 fail() { echo "transformers-oracle: $*" >&2; exit 1; }
 
@@ -36,7 +40,8 @@ name=transformers-oracle-$hash
 work=$root/work/$name
 rm -rf "$work"
 mkdir -p "$work/scripts" "$work/deepseek-v3-tokenizer"
-cp "$here"/*.py "$work/scripts/"
+# shellcheck disable=SC2086
+(cd "$here" && cp $scripts "$work/scripts/")
 cp "$tokenizer/tokenizer.json" "$tokenizer/tokenizer_config.json" "$work/deepseek-v3-tokenizer/"
 echo "transformers-oracle: making tokenizer, checkpoints and references in the sid root (about a minute)" >&2
 start=$SECONDS
