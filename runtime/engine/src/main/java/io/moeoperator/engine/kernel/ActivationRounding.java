@@ -9,6 +9,11 @@ import java.lang.foreign.MemorySegment;
  * (its {@code vec_dot_type}): none for F32, F16 for F16, BF16 for BF16, Q8_0 blocks for Q8_0 and
  * Q4_0 (quantized as {@link GgmlCodec#encodeQ8_0Activations} does). Reproducing it is what lets the
  * engine match llama.cpp beyond F32 weights.
+ *
+ * <p>F8_E4M3 weights (no ggml type: DeepSeek-V3's safetensors) multiply the activations as they are,
+ * like F32. DeepSeek's own FP8 GEMM quantizes activations to FP8 per 128 values first, which buys
+ * tensor-core speed at a cost in accuracy; a CPU gains nothing from it, and there is no llama.cpp
+ * rounding to match.
  */
 public final class ActivationRounding {
     private ActivationRounding() {}
@@ -16,7 +21,7 @@ public final class ActivationRounding {
     /** Rounds {@code x[off..off+n)} in place as ggml would before multiplying weights of {@code type}. */
     public static void roundInPlace(GgmlType type, float[] x, int off, int n) {
         switch (type) {
-            case F32 -> { }
+            case F32, F8_E4M3 -> { }
             case F16 -> {
                 for (int i = off; i < off + n; i++) {
                     x[i] = Float.float16ToFloat(Float.floatToFloat16(x[i]));

@@ -1,8 +1,10 @@
 package io.moeoperator.engine.kernel;
 
+import io.moeoperator.engine.gguf.GgmlCodec;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -10,8 +12,9 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Decodes one weight row for the multi-token matmul path, vectorised: F32, F16 and BF16 rows to F32
- * into {@code dst} from {@code off}, with exactly the values {@code GgmlCodec.decode} gives; Q8_0 and
+ * Decodes one weight row for the multi-token matmul path, vectorised: F32, F16, BF16 and F8_E4M3 rows to
+ * F32 into {@code dst} from {@code off}, with exactly the values {@code GgmlCodec.decode} gives (F8_E4M3:
+ * but for the NaN codes, see {@link #f8e4m3}; its block scales are applied by the dot); Q8_0 and
  * Q4_0 rows to their quants as floats and their scales, in {@link QuantTokenDots}' transposed layout. The path
  * decodes a row once and multiplies it with many tokens, so the unpacking is paid once per row rather
  * than once per row and token. The loops are plain: the row is small and its decoded copy goes to L1.
@@ -66,6 +69,36 @@ final class RowDecode {
         for (; i < n; i++) {
             dst[off + i] = Float.intBitsToFloat(w.get(I16_LE, at + 2L * i) << 16);
         }
+    }
+
+    /**
+     * The FP8 E4M3 values of the row of {@code n} bytes at {@code at}, unscaled, in the layout of
+     * {@link Fp8RowDots} (whole groups of 4L columns transposed per block of {@code blockCols}). Returns
+     * whether the row holds a NaN code (0x7F, 0xFF), whose value is then not written as NaN but as the
+     * widening leaves it: the caller makes that row's results NaN.
+     */
+    static boolean f8e4m3(MemorySegment w, long at, int n, int blockCols, float[] dst, int off) {
+        int g = Fp8RowDots.G;
+        ByteVector nanMax = ByteVector.broadcast(Fp8RowDots.B, Fp8RowDots.NAN_MARK);
+        boolean nan = false;
+        for (int c0 = 0; c0 < n; c0 += blockCols) {
+            int c1 = Math.min(n, c0 + blockCols);
+            int groupsEnd = Fp8RowDots.groupsEnd(c0, c1);
+            for (int i = c0; i < groupsEnd; i += g) {
+                IntVector v = IntVector.fromMemorySegment(Fp8RowDots.I, w, at + i, LE);
+                nanMax = nanMax.max(v.reinterpretAsBytes().or(Fp8RowDots.NAN_MARK));
+                Fp8RowDots.widen(v.lanewise(VectorOperators.LSHL, 24)).intoArray(dst, off + i);
+                Fp8RowDots.widen(v.lanewise(VectorOperators.LSHL, 16)).intoArray(dst, off + i + L);
+                Fp8RowDots.widen(v.lanewise(VectorOperators.LSHL, 8)).intoArray(dst, off + i + 2 * L);
+                Fp8RowDots.widen(v).intoArray(dst, off + i + 3 * L);
+            }
+            for (int j = groupsEnd; j < c1; j++) {
+                byte code = w.get(ValueLayout.JAVA_BYTE, at + j);
+                nan |= (code | Fp8RowDots.NAN_MARK) == -1;
+                dst[off + j] = GgmlCodec.fromF8E4M3(code);
+            }
+        }
+        return nan || Fp8RowDots.sawNaN(nanMax);
     }
 
     /**

@@ -21,11 +21,20 @@ public final class ScalarOps implements TensorOps {
                 GgmlCodec.decode(w.type(), w.data(), (long) o * w.cols(), row, 0, w.cols());
                 double sum = 0;
                 for (int i = 0; i < w.cols(); i++) {
-                    sum += (double) row[i] * xs[i];
+                    sum += weight(w, o, i, row[i]) * xs[i];
                 }
                 out[t * w.rows() + o] = (float) sum;
             }
         }
+    }
+
+    /**
+     * The weight at (o, i) from its decoded element: the element itself, or for a block-scaled type the
+     * element times its block's scale, in double. An FP8 value has 4 significant bits and a scale 24, so
+     * the product is exact, and so is its product with an F32 activation (52 bits): only the sum rounds.
+     */
+    private static double weight(WeightMatrix w, int o, int i, float element) {
+        return w.scales() == null ? element : (double) element * w.scales().scale(o, i, w.cols());
     }
 
     @Override

@@ -12,7 +12,9 @@ import java.lang.foreign.MemorySegment;
  * multiply the activations as they are; F16 and BF16 weights multiply activations first rounded to
  * F16 or BF16; Q8_0 and Q4_0 weights multiply activations first quantized to Q8_0 blocks (per 32
  * values {@code d = amax/127}, {@code q = round(x/d)}, d stored as F16); see
- * {@link ActivationRounding}. Accumulation is in F32 or wider.
+ * {@link ActivationRounding}. F8_E4M3 weights (which ggml lacks) are each their FP8 value times their
+ * block's scale ({@link BlockScales}) and multiply the activations as they are. Accumulation is in F32
+ * or wider.
  *
  * <p>The latent KV cache lives in native memory: the ops that read it take a {@link MemorySegment} of
  * F32 values in native byte order, with offsets counted in floats as for arrays. On the same values

@@ -11,15 +11,16 @@ import java.util.Arrays;
  * <p>Batch-invariant: the result for a (weight row, activation row) pair is bit-identical whatever the
  * number of tokens, the token's place in the batch and the thread count, so a sequence's logits do not
  * depend on what else is batched with it. Each pair's sum is formed in one fixed order, which both
- * paths below follow (F32/F16/BF16: {@link TokenDots}; Q8_0/Q4_0: {@link QuantRowDots}), the activations
- * are rounded per token, and nothing sums across pairs or threads.
+ * paths below follow (F32/F16/BF16: {@link TokenDots}; Q8_0/Q4_0: {@link QuantRowDots}; F8_E4M3:
+ * {@link Fp8RowDots}), the activations are rounded per token, and nothing sums across pairs or threads.
  *
  * <p>Two paths. One token (decode): each row's dot is computed straight from the stored bytes
- * ({@link FloatRowDots}; {@link QuantRowDots}, ggml's integer block dot). Several tokens (prefill): each
- * row is decoded once ({@link RowDecode}: F32 values, or for Q8_0/Q4_0 the quants as floats) and
- * multiplied with every token of a tile before the next row is read (rows outer, tokens inner, in
- * register tiles of {@link TokenDots} and {@link QuantTokenDots}), so unpacking is paid per row, not per
- * row and token. Both paths round activations exactly as ggml does.
+ * ({@link FloatRowDots}; {@link QuantRowDots}, ggml's integer block dot; {@link Fp8RowDots}). Several
+ * tokens (prefill): each row is decoded once ({@link RowDecode}: F32 values, or for Q8_0/Q4_0 the quants
+ * as floats, for F8_E4M3 the unscaled values) and multiplied with every token of a tile before the next
+ * row is read (rows outer, tokens inner, in register tiles of {@link TokenDots}, {@link QuantTokenDots}
+ * and {@link Fp8TokenDots}), so unpacking is paid per row, not per row and token. Both paths round
+ * activations exactly as ggml does (F8_E4M3, which ggml lacks: not at all).
  */
 final class VectorMatmul {
     /**
@@ -43,22 +44,44 @@ final class VectorMatmul {
         long macs = (long) rows * cols;
         if (numTokens == 0) {
             return;
-        } else if (numTokens == 1 && (w.type() == GgmlType.Q8_0 || w.type() == GgmlType.Q4_0)) {
-            run(parallel, rows, macs, quantMatvec(w, x, out));
-        } else if (numTokens == 1) {
-            run(parallel, rows, macs, floatMatvec(w, x, out));
-        } else if (w.type() == GgmlType.Q8_0 || w.type() == GgmlType.Q4_0) {
-            quantTiles(parallel, w, x, out, numTokens);
-        } else {
-            float[] xs = w.type() == GgmlType.F32 ? x : rounded(w.type(), x, numTokens * cols);
-            FloatDecoder decoder = floatDecoder(w);
-            int tileTokens = Math.max(TokenDots.TOKENS, ACT_TILE_BYTES / (4 * cols));
-            for (int t0 = 0; t0 < numTokens; t0 += tileTokens) {
-                int t1 = Math.min(numTokens, t0 + tileTokens);
-                // Split by groups of register-tile rows, so that no chunk boundary breaks a tile.
-                int numGroups = (rows + TokenDots.ROWS - 1) / TokenDots.ROWS;
-                run(parallel, numGroups, macs * (t1 - t0), floatTile(w, decoder, xs, out, t0, t1));
+        }
+        switch (w.type()) {
+            case F32, F16, BF16 -> {
+                if (numTokens == 1) {
+                    run(parallel, rows, macs, floatMatvec(w, x, out));
+                } else {
+                    floatTiles(parallel, w, x, out, numTokens);
+                }
             }
+            case Q8_0, Q4_0 -> {
+                if (numTokens == 1) {
+                    run(parallel, rows, macs, quantMatvec(w, x, out));
+                } else {
+                    quantTiles(parallel, w, x, out, numTokens);
+                }
+            }
+            case F8_E4M3 -> {
+                if (numTokens == 1) {
+                    run(parallel, rows, macs, fp8Matvec(w, x, out));
+                } else {
+                    fp8Tiles(parallel, w, x, out, numTokens);
+                }
+            }
+        }
+    }
+
+    /** An F32/F16/BF16 matmul of several tokens, in token tiles of {@link #ACT_TILE_BYTES}. */
+    private static void floatTiles(Parallel parallel, WeightMatrix w, float[] x, float[] out, int numTokens) {
+        int rows = w.rows();
+        int cols = w.cols();
+        float[] xs = w.type() == GgmlType.F32 ? x : rounded(w.type(), x, numTokens * cols);
+        FloatDecoder decoder = floatDecoder(w);
+        int tileTokens = Math.max(TokenDots.TOKENS, ACT_TILE_BYTES / (4 * cols));
+        for (int t0 = 0; t0 < numTokens; t0 += tileTokens) {
+            int t1 = Math.min(numTokens, t0 + tileTokens);
+            // Split by groups of register-tile rows, so that no chunk boundary breaks a tile.
+            int numGroups = (rows + TokenDots.ROWS - 1) / TokenDots.ROWS;
+            run(parallel, numGroups, (long) rows * cols * (t1 - t0), floatTile(w, decoder, xs, out, t0, t1));
         }
     }
 
@@ -189,6 +212,77 @@ final class VectorMatmul {
                     decoder.decode(data, (o + r) * rowBytes, numBlocks, q, r * qn, d, r * dn);
                 }
                 QuantTokenDots.dot(q, d, numRows, numGroups, xs.q(), xs.d(), t0, t1, out, rows, o);
+            }
+        };
+    }
+
+    /** Rows of a one-token F8_E4M3 matmul: each row's dot straight from its bytes and block scales. */
+    private static Parallel.RangeTask fp8Matvec(WeightMatrix w, float[] x, float[] out) {
+        MemorySegment data = w.data();
+        MemorySegment scales = w.scales().data();
+        int cols = w.cols();
+        int blockRows = w.scales().blockRows();
+        int blockCols = w.scales().blockCols();
+        int scalesPerRow = Fp8TokenDots.numBlocks(cols, blockCols);
+        float[] xp = new float[cols]; // x in the kernel's layout
+        Fp8RowDots.permute(x, 0, cols, blockCols, xp, 0);
+        return (r0, r1) -> {
+            for (int o = r0; o < r1; o++) {
+                out[o] = Fp8RowDots.dot(data, (long) o * cols, cols, scales, (long) (o / blockRows) * scalesPerRow, blockCols, xp);
+            }
+        };
+    }
+
+    /**
+     * An F8_E4M3 matmul of several tokens, in token tiles as the float one. The activations are not
+     * rounded (see {@link ActivationRounding}), only permuted into the kernel's layout.
+     */
+    private static void fp8Tiles(Parallel parallel, WeightMatrix w, float[] x, float[] out, int numTokens) {
+        int rows = w.rows();
+        int cols = w.cols();
+        float[] xp = new float[numTokens * cols]; // (numTokens, cols) in the kernel's layout
+        for (int t = 0; t < numTokens; t++) {
+            Fp8RowDots.permute(x, t * cols, cols, w.scales().blockCols(), xp, t * cols);
+        }
+        int tileTokens = Math.max(Fp8TokenDots.TOKENS, ACT_TILE_BYTES / (4 * cols));
+        for (int t0 = 0; t0 < numTokens; t0 += tileTokens) {
+            int t1 = Math.min(numTokens, t0 + tileTokens);
+            int numGroups = (rows + Fp8TokenDots.ROWS - 1) / Fp8TokenDots.ROWS;
+            run(parallel, numGroups, (long) rows * cols * (t1 - t0), fp8Tile(w, xp, out, t0, t1));
+        }
+    }
+
+    /**
+     * Row groups of an F8_E4M3 matmul for tokens {@code [t0, t1)}: decode a group's rows (unscaled) and
+     * gather their block scales, run every token past them, then make the results of rows holding a NaN
+     * code NaN, as the one-token path does.
+     */
+    private static Parallel.RangeTask fp8Tile(WeightMatrix w, float[] xp, float[] out, int t0, int t1) {
+        MemorySegment data = w.data();
+        MemorySegment scales = w.scales().data();
+        int rows = w.rows();
+        int cols = w.cols();
+        int blockRows = w.scales().blockRows();
+        int blockCols = w.scales().blockCols();
+        int scalesPerRow = Fp8TokenDots.numBlocks(cols, blockCols);
+        return (g0, g1) -> {
+            float[] block = new float[Fp8TokenDots.ROWS * cols]; // (ROWS, cols) decoded rows, in the kernel's layout
+            float[] s = new float[Fp8TokenDots.ROWS * scalesPerRow]; // (ROWS, scalesPerRow) their block scales
+            boolean[] nan = new boolean[Fp8TokenDots.ROWS];
+            int end = Math.min(rows, g1 * Fp8TokenDots.ROWS);
+            for (int o = g0 * Fp8TokenDots.ROWS; o < end; o += Fp8TokenDots.ROWS) {
+                int numRows = Math.min(Fp8TokenDots.ROWS, end - o);
+                for (int r = 0; r < numRows; r++) {
+                    nan[r] = RowDecode.f8e4m3(data, (long) (o + r) * cols, cols, blockCols, block, r * cols);
+                    long scaleAt = (long) ((o + r) / blockRows) * scalesPerRow * Float.BYTES;
+                    MemorySegment.copy(scales, Fp8RowDots.SCALE, scaleAt, s, r * scalesPerRow, scalesPerRow);
+                }
+                Fp8TokenDots.dot(block, s, numRows, cols, blockCols, xp, t0, t1, out, rows, o);
+                for (int r = 0; r < numRows; r++) {
+                    for (int t = t0; nan[r] && t < t1; t++) {
+                        out[t * rows + o + r] = Float.NaN;
+                    }
+                }
             }
         };
     }

@@ -38,7 +38,10 @@ class MatmulBatchInvarianceTest {
     static Stream<Arguments> shapes() {
         List<Arguments> shapes = new ArrayList<>();
         for (GgmlType type : GgmlType.values()) {
-            for (int cols : new int[] {64, 96, 1024}) {
+            // F8_E4M3 in 128 x 128 blocks: 300 columns end in a partial block whose last columns are
+            // past the last whole vector.
+            int[] colsList = type == GgmlType.F8_E4M3 ? new int[] {64, 300, 1024} : new int[] {64, 96, 1024};
+            for (int cols : colsList) {
                 if (cols == 96 && type != GgmlType.F32 && type != GgmlType.F16) {
                     continue;
                 }

@@ -28,9 +28,10 @@ class VectorOpsTest {
      * max|vector - scalar| / max|scalar| per matmul. Both see identical rounded activations and
      * weights (quant dot products are exact integers), so what differs is the summation: F32 vector
      * lanes against the reference's double sum, and for Q8_0/Q4_0 one F32 product d_w*d_x per block
-     * against two rounded dequantized values. Each is a few F32 ulps of the largest partial sums.
+     * against two rounded dequantized values, for F8_E4M3 one F32 product of each block's sum with its
+     * scale against exact products. Each is a few F32 ulps of the largest partial sums.
      */
-    private static final double MATMUL_REL_TOL = 1e-5;
+    static final double MATMUL_REL_TOL = 1e-5;
 
     /** Three threads on a two-core machine: chunks get claimed by whichever thread is running. */
     private static final VectorOps OPS = new VectorOps(3);
@@ -175,7 +176,11 @@ class VectorOpsTest {
                 (bits, widened) -> assertEquals(bits << 16, Float.floatToRawIntBits(widened)));
     }
 
+    /** For F8_E4M3: in DeepSeek-V3's blocks of 128 x 128 (see {@link Fp8MatmulTest} for others). */
     static WeightMatrix randomWeights(Arena arena, GgmlType type, int rows, int cols, Random rnd) {
+        if (type == GgmlType.F8_E4M3) {
+            return Fp8Weights.random(arena, rows, cols, 128, 128, rnd);
+        }
         float[] w = new float[rows * cols];
         for (int i = 0; i < w.length; i++) {
             w[i] = (float) rnd.nextGaussian() * 0.05f;
