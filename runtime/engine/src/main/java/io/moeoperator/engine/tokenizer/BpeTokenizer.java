@@ -37,11 +37,14 @@ public final class BpeTokenizer {
     private final PreTokenizer pre;
     private final SpecialTokens specials;
     private final int[] eogIds;
-    /** Token pieces as Hugging Face's ByteLevel decoder makes them rather than as llama.cpp does. */
-    private final boolean hfPieces;
+    /**
+     * For a tokenizer read from tokenizer.json, the texts that Hugging Face's ByteLevel decoder
+     * turns into each token's piece; null for llama.cpp's pieces.
+     */
+    private final String[] hfPieceTexts;
 
     private BpeTokenizer(String[] texts, TokenType[] types, Map<String, Integer> textToId, BpeMerger merger,
-            Segmenter segmenter, PreTokenizer pre, SpecialTokens specials, int[] eogIds, boolean hfPieces) {
+            Segmenter segmenter, PreTokenizer pre, SpecialTokens specials, int[] eogIds, String[] hfPieceTexts) {
         this.texts = texts;
         this.types = types;
         this.textToId = textToId;
@@ -50,7 +53,7 @@ public final class BpeTokenizer {
         this.pre = pre;
         this.specials = specials;
         this.eogIds = eogIds;
-        this.hfPieces = hfPieces;
+        this.hfPieceTexts = hfPieceTexts;
     }
 
     /** llama.cpp's way: special tokens by type (and some by text), then the pre-tokenizer's words. */
@@ -94,7 +97,7 @@ public final class BpeTokenizer {
             }
         };
         return new BpeTokenizer(texts, types, textToId, merger, segmenter, pre, detected.specials(),
-                detected.eogIds(), false);
+                detected.eogIds(), null);
     }
 
     /**
@@ -102,12 +105,14 @@ public final class BpeTokenizer {
      * no llama.cpp detection of special tokens by their text, end-of-generation ids exactly as
      * given, pieces as Hugging Face's ByteLevel decoder makes them.
      *
-     * @param textToId every token text (vocabulary and added tokens) to its id
+     * @param textToId   every token text (vocabulary and added tokens) to its id
+     * @param pieceTexts what each token decodes from (see {@link #piece})
+     * @param types      CONTROL for the tokens that decoding without special tokens leaves out
      */
-    static BpeTokenizer huggingFace(String[] texts, TokenType[] types, Map<String, Integer> textToId,
-            BpeMerger merger, Segmenter segmenter, SpecialTokens specials, int[] eogIds) {
+    static BpeTokenizer huggingFace(String[] texts, String[] pieceTexts, TokenType[] types,
+            Map<String, Integer> textToId, BpeMerger merger, Segmenter segmenter, SpecialTokens specials, int[] eogIds) {
         return new BpeTokenizer(texts, types, textToId, merger, segmenter, null, specials,
-                IntStream.of(eogIds).sorted().distinct().toArray(), true);
+                IntStream.of(eogIds).sorted().distinct().toArray(), pieceTexts);
     }
 
     /**
@@ -169,7 +174,9 @@ public final class BpeTokenizer {
     }
 
     /**
-     * Encodes text to token ids, as llama.cpp's {@code llama_tokenize}.
+     * Encodes text to token ids, as llama.cpp's {@code llama_tokenize}; for a tokenizer read from
+     * tokenizer.json, as Hugging Face's {@code Tokenizer.encode} (addSpecial is add_special_tokens,
+     * parseSpecial the opposite of encode_special_tokens).
      *
      * @param addSpecial   add the model's BOS in front if it asks for one (add_bos_token) and its EOS
      *                     at the end if it asks for one (add_eos_token); llama.cpp's add_special
@@ -215,13 +222,17 @@ public final class BpeTokenizer {
      * tokens render as nothing, USER_DEFINED as their text, NORMAL as their bytes; BYTE, UNUSED and
      * UNDEFINED entries render as nothing (llama.cpp's BPE path suppresses them). Bytes that do not
      * form valid UTF-8 become U+FFFD. No space clean-up is applied (that is only in llama.cpp's
-     * {@code llama_detokenize}, and only for some pre-tokenizers).
+     * {@code llama_detokenize}, and only for some pre-tokenizers). For a tokenizer read from
+     * tokenizer.json: Hugging Face's {@code decode(ids, skip_special_tokens=True)}.
      */
     public String decode(int[] ids) {
         return decode(ids, false);
     }
 
-    /** As {@link #decode(int[])}, but CONTROL and UNKNOWN tokens render as their text if asked. */
+    /**
+     * As {@link #decode(int[])}, but CONTROL and UNKNOWN tokens render as their text if asked
+     * (Hugging Face's skip_special_tokens=False).
+     */
     public String decode(int[] ids, boolean renderSpecial) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(ids.length * 4);
         for (int id : ids) {
@@ -246,8 +257,8 @@ public final class BpeTokenizer {
      */
     byte[] piece(int id, boolean renderSpecial) {
         TokenType type = types[checkId(id)];
-        if (hfPieces) {
-            return type == TokenType.CONTROL && !renderSpecial ? new byte[0] : ByteLevel.decodeHf(texts[id]);
+        if (hfPieceTexts != null) {
+            return type == TokenType.CONTROL && !renderSpecial ? new byte[0] : ByteLevel.decodeHf(hfPieceTexts[id]);
         }
         return switch (type) {
             case CONTROL, UNKNOWN -> renderSpecial ? texts[id].getBytes(StandardCharsets.UTF_8) : new byte[0];

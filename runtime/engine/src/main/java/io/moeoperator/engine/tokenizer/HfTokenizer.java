@@ -86,7 +86,7 @@ public record HfTokenizer(BpeTokenizer tokenizer, Optional<String> chatTemplate)
         if (eos >= 0) {
             eog.add(eos);
         }
-        BpeTokenizer tokenizer = BpeTokenizer.huggingFace(parsed.texts(), parsed.types(), parsed.textToId(),
+        BpeTokenizer tokenizer = BpeTokenizer.huggingFace(parsed.texts(), parsed.pieceTexts(), parsed.types(), parsed.textToId(),
                 parsed.merger(), parsed.segmenter(), specials, eog.stream().mapToInt(Integer::intValue).toArray());
         return new HfTokenizer(tokenizer, chatTemplate(modelDir, config));
     }

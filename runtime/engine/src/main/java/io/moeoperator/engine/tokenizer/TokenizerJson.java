@@ -4,9 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.moeoperator.engine.tokenizer.AddedTokenMatcher.AddedToken;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Reads a Hugging Face tokenizer.json (format "1.0", as tokenizers 0.23 reads it) into the parts of
@@ -14,11 +16,33 @@ import java.util.Optional;
  * tokenizers would give them, and the pipeline ({@link TokenizerJsonPipeline}). Which tokens are
  * BOS and EOS is settled by {@link HfTokenizer} together with the other files. Whatever the engine
  * does not reproduce exactly is refused with the field and its value, never approximated.
+ *
+ * <p>What the files of the families we serve use (all byte-level BPE, ByteLevel decoder):
+ * <ul>
+ * <li>DeepSeek-V3/R1: 128,000 vocabulary entries, 127,741 merges as "a b" strings, 818 added tokens
+ *     (three of them also in the vocabulary, 14 not special); normalizer an empty Sequence;
+ *     pre_tokenizer a Sequence of three Isolated Splits ({@code \p{N}{1,3}}, a CJK/kana range, and
+ *     the word/punctuation/whitespace regex) then ByteLevel(add_prefix_space=false,
+ *     use_regex=false); post_processor ByteLevel, so BOS comes from tokenizer_config.json's
+ *     add_bos_token (LlamaTokenizerFast).</li>
+ * <li>DeepSeek-V2/V2-Lite (LlamaTokenizerFast, like deepseek-llm): a Sequence of six Isolated
+ *     Splits ({@code [\r\n]}, optional space plus cased letters, optional space plus ASCII and
+ *     full-width punctuation, {@code \s+$}, CJK/Hangul ranges, {@code \p{N}+}) then the same
+ *     ByteLevel; BOS from add_bos_token. Written down from llama.cpp's copy of these regexes
+ *     (its deepseek-llm pre-tokenizer); their literal form is in OnigRegexParityIT.</li>
+ * <li>Qwen2/Qwen3 (MoE too): NFC normalizer, one Split ({@code (?i:'s|'t|...)} and friends) then
+ *     ByteLevel; no BOS. Llama 3: one Split, ignore_merges, a TemplateProcessing adding BOS.</li>
+ * </ul>
  */
 final class TokenizerJson {
     /** tokenizer.json, understood. */
-    record Parsed(String[] texts, TokenType[] types, Map<String, Integer> textToId, BpeMerger merger,
-                  Segmenter segmenter, TokenizerJsonPipeline.Template template, Optional<Boolean> addPrefixSpace) {
+    /**
+     * @param pieceTexts what each token decodes from: its text, except that an added token with
+     *                   normalized = true decodes from its normalized form, as in tokenizers
+     */
+    record Parsed(String[] texts, String[] pieceTexts, TokenType[] types, Map<String, Integer> textToId,
+                  BpeMerger merger, Segmenter segmenter, TokenizerJsonPipeline.Template template,
+                  Optional<Boolean> addPrefixSpace) {
         int vocabSize() {
             return texts.length;
         }
@@ -48,6 +72,7 @@ final class TokenizerJson {
         for (AddedToken t : added) {
             size = Math.max(size, t.id() + 1);
         }
+        TokenizerJsonPipeline p = TokenizerJsonPipeline.parse(f, root, size);
         String[] texts = new String[size];
         TokenType[] types = new TokenType[size];
         Map<String, Integer> textToId = new HashMap<>(vocab);
@@ -55,15 +80,19 @@ final class TokenizerJson {
             texts[id] = text;
             types[id] = TokenType.NORMAL;
         });
+        String[] pieceTexts = texts.clone();
+        Set<String> specialContents = new HashSet<>();
+        added.stream().filter(AddedToken::special).forEach(t -> specialContents.add(t.content()));
         for (AddedToken t : added) {
             texts[t.id()] = t.content();
-            types[t.id()] = t.special() ? TokenType.CONTROL : TokenType.USER_DEFINED;
+            pieceTexts[t.id()] = t.normalized() ? p.normalizer().normalize(t.content()) : t.content();
+            // Decoding skips a token when the text it decodes from is a special token's content.
+            types[t.id()] = specialContents.contains(pieceTexts[t.id()]) ? TokenType.CONTROL : TokenType.USER_DEFINED;
             textToId.put(t.content(), t.id());
         }
-        TokenizerJsonPipeline p = TokenizerJsonPipeline.parse(f, root, size);
         Segmenter segmenter = new HfSegmenter(matcher(f, added, false, p.normalizer()),
                 matcher(f, added, true, p.normalizer()), p.normalizer(), p.preTokenizer());
-        return new Parsed(texts, types, textToId, merger, segmenter, p.template(), p.addPrefixSpace());
+        return new Parsed(texts, pieceTexts, types, textToId, merger, segmenter, p.template(), p.addPrefixSpace());
     }
 
     /** The BPE options; only those that byte-level BPE files use, with their neutral values, pass. */

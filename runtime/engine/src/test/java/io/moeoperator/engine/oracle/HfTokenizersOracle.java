@@ -18,10 +18,11 @@ import java.util.stream.Stream;
 /**
  * Hugging Face tokenizers 0.23.1 as an oracle: tests/oracles/hf-tokenizers.py run in the Debian sid
  * root (tests/oracles/prepare-sid-root.sh builds it once, about 2 minutes, and then prints where it
- * is). Files are exchanged through a directory of ours inside the root (/work/tok-parity there).
- * Everything it needs is prepared here; what cannot be fails the test saying how to get it.
+ * is). Files are exchanged through a directory of ours inside the root (/work/NAME-PID there, so
+ * that builds in other worktrees do not collide), removed by {@link #close()}. Everything it needs
+ * is prepared here; what cannot be fails the test saying how to get it.
  */
-public final class HfTokenizersOracle {
+public final class HfTokenizersOracle implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String SCRIPT = "hf-tokenizers.py";
 
@@ -36,21 +37,16 @@ public final class HfTokenizersOracle {
         this.inRoot = inRoot;
     }
 
-    /** Prepares the sid root (idempotent) and a fresh exchange directory named name in it. */
+    /** Prepares the sid root (idempotent) and a fresh exchange directory for name in it. */
     public static HfTokenizersOracle start(String name) throws IOException {
+        name = name + "-" + ProcessHandle.current().pid();
         String out = run(List.of(REPO.resolve("tests/oracles/prepare-sid-root.sh").toString()),
                 "the sid root with Hugging Face tokenizers (run tests/oracles/prepare-sid-root.sh as root; it"
                         + " needs debootstrap and the Debian mirror)");
         String[] lines = out.strip().split("\n");
         Path root = Path.of(lines[lines.length - 1].strip());
         Path exchange = root.resolve("work").resolve(name);
-        if (Files.exists(exchange)) {
-            try (Stream<Path> s = Files.walk(exchange)) {
-                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
-        }
+        delete(exchange);
         Files.createDirectories(exchange);
         Files.copy(REPO.resolve("tests/oracles/" + SCRIPT), exchange.resolve(SCRIPT));
         return new HfTokenizersOracle(exchange, "/work/" + name);
@@ -78,6 +74,21 @@ public final class HfTokenizersOracle {
             }
         }
         return inRoot + "/" + sub;
+    }
+
+    @Override
+    public void close() throws IOException {
+        delete(exchange);
+    }
+
+    private static void delete(Path dir) throws IOException {
+        if (Files.exists(dir)) {
+            try (Stream<Path> s = Files.walk(dir)) {
+                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
     }
 
     /** What hf-tokenizers.py encode gives for each text (see the script). */

@@ -54,6 +54,9 @@ class LlamaCppParityIT {
             "it's don't we'll I'M", "a+b=c; x<y>z ~tilde `tick` $5 | pipe ^ caret", "CamelCaseWords and snake_case_names",
             "emoji-free ASCII: !\"#$%&'()*+,-./:;<=>?@[\\]^_{|}~", "<｜begin▁of▁sentence｜>Hello<｜end▁of▁sentence｜>",
             "text<｜end▁of▁sentence｜>after",
+            // Whitespace beyond ASCII, also inside deepseek-llm's punctuation and CJK ranges, which
+            // llama.cpp never matches there (it shadows such whitespace before matching).
+            "ideographic\u3000space\u3000\u3000\u3002 ogham\u1680x en\u2002quad thin\u2009x\u202Fnarrow\u205Fmath\u2028line\u00A0nbsp",
             // Synthetic vocabularies hold all 256 byte tokens and some merges inside multi-byte characters.
             "caf\u00e9 cr\u00e8me, Gr\u00f6\u00dfe \u00fcber, \u00bfQu\u00e9?", "\u4f60\u597d\uff0c\u4e16\u754c\uff01\u6a21\u578b\u7531\u8bb8\u591a\u4e13\u5bb6\u7ec4\u6210\u3002",
             "\u65e5\u672c\u8a9e\u306e\u6587\u5b57\u3068\u30ab\u30bf\u30ab\u30ca", "\ud55c\uad6d\uc5b4 \ud14d\uc2a4\ud2b8", "\u041c\u043e\u0434\u0435\u043b\u044c \u043e\u0442\u0432\u0435\u0447\u0430\u0435\u0442 \u0431\u044b\u0441\u0442\u0440\u043e.",

@@ -71,7 +71,9 @@ public final class TokenizerCorpus {
         ".", ",", "!", "?", ";", ":", "'", "\"", "(", ")", "[", "]", "{", "}", "<", ">", "=", "+", "-",
         "*", "/", "\\", "|", "&", "^", "~", "`", "@", "#", "$", "%", "_",
         "中", "文", "龥", "ぁ", "ア", "ー", "한", "、", "。", "！", "？", "（", "）", "，",
-        "😀", "👍🏽", "👨\u200D👩\u200D👧", "🇩🇪", "❤️", "\u200B", "\u200D", "\uFEFF", "𝔘", "𠀀"};
+        "😀", "👍🏽", "👨\u200D👩\u200D👧", "🇩🇪", "❤️", "\u200B", "\u200D", "\uFEFF", "𝔘", "𠀀",
+        // Letters of Unicode 15 and 16 (Kawi, Garay, Latin): the regex engines' tables must agree.
+        "\uD807\uDF04", "\uD803\uDD4A", "\uA7CB"};
 
     public static List<String> random(int n, long seed) {
         SplittableRandom r = new SplittableRandom(seed);
