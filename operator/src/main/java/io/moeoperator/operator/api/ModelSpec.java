@@ -12,10 +12,12 @@ public record ModelSpec(
                 + "synthetic://?experts=8&layers=2... (a generated demo model; keys are `moe synth` options).")
         String uri,
 
-        @JsonPropertyDescription("gguf (default) or safetensors.")
+        @JsonPropertyDescription("gguf or safetensors. Default: detected by the runtime from what the URI holds (a GGUF file, "
+                + "or a Hugging Face checkpoint: config.json and safetensors files).")
         String format,
 
-        @JsonPropertyDescription("For hf:// models: the file in the repository to serve (e.g. model-Q8_0.gguf).")
+        @JsonPropertyDescription("For hf:// models: one GGUF file of the repository to serve (e.g. model-Q8_0.gguf). Without it the "
+                + "repository is served as a Hugging Face checkpoint; each rank downloads only the tensors it needs.")
         String file,
 
         @Min(1)

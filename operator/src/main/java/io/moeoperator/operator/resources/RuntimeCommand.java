@@ -53,7 +53,8 @@ public final class RuntimeCommand {
             args.addAll(List.of("--model-cache", CACHE_DIR + "/huggingface"));
             if (spec.modelFile() != null) args.addAll(List.of("--model-file", spec.modelFile()));
         }
-        if (!"gguf".equals(spec.format())) args.addAll(List.of("--model-format", spec.format()));
+        // Without one the runtime detects the format from what it finds; given, it overrides that.
+        if (spec.format() != null) args.addAll(List.of("--model-format", spec.format()));
         if (spec.device() != Device.CPU) args.addAll(List.of("--device", spec.device().wireName()));
         if (spec.maxNumSeqs() != null) args.addAll(List.of("--max-num-seqs", spec.maxNumSeqs().toString()));
         if (spec.contextLength() != null) args.addAll(List.of("--context-length", spec.contextLength().toString()));

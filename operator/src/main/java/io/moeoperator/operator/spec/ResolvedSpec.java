@@ -69,8 +69,11 @@ public record ResolvedSpec(
             problems.add("spec.model.uri: " + e.getMessage());
         }
         RuntimeCapabilities runtime = config.runtime();
-        String format = Objects.requireNonNullElse(modelSpec.format(), "gguf");
-        if (!FORMATS.contains(format)) {
+        // Null: the runtime detects it from what is there (a GGUF file, or a Hugging Face checkpoint).
+        String format = modelSpec.format();
+        if (format == null) {
+            // nothing to check
+        } else if (!FORMATS.contains(format)) {
             problems.add("spec.model.format: '" + format + "' is not one of " + FORMATS);
         } else if (!runtime.formats().contains(format)) {
             problems.add("spec.model.format: " + format + " is not served by runtime " + runtime.version() + " (it serves "
@@ -81,7 +84,7 @@ public record ResolvedSpec(
             problems.add("spec.model.file: only applies to hf:// models (the URI names the file otherwise)");
         }
         if (model instanceof ModelUri.HuggingFace && modelSpec.file() == null && !runtime.repositoryWithoutFile()
-                && runtime.formats().contains(format)) {
+                && (format == null || runtime.formats().contains(format))) {
             problems.add("spec.model.file: required for hf:// models: runtime " + runtime.version()
                     + " serves one GGUF file of the repository (e.g. file: model-Q8_0.gguf)");
         }

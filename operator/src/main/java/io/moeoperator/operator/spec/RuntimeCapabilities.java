@@ -21,10 +21,10 @@ public record RuntimeCapabilities(String version, Set<String> formats, Set<Devic
     }
 
     /**
-     * Runtime 0.1.0: GGUF files on CPUs. Safetensors checkpoints (issue 13) and the CUDA backend
-     * (issue 17) are not served yet; `moe serve` stops at start-up for both.
+     * This runtime: GGUF files and Hugging Face checkpoints (safetensors, whole hf:// repositories),
+     * on CPUs. The CUDA backend (issue 17) is not served yet; `moe serve --device cuda` stops at start-up.
      */
     public static RuntimeCapabilities of(String version) {
-        return new RuntimeCapabilities(version, Set.of("gguf"), Set.of(Device.CPU), false);
+        return new RuntimeCapabilities(version, Set.of("gguf", "safetensors"), Set.of(Device.CPU), true);
     }
 }

@@ -307,17 +307,20 @@ class MoEDeploymentIT {
     }
 
     @Test
-    void theGpuExampleIsRefusedUntilTheRuntimeServesItAndNothingIsCreated() {
-        // deepseek-v2-lite.yaml asks for safetensors on CUDA; runtime 0.1.0 serves GGUF on CPUs.
-        String ns = "gpu";
+    void deepseekV2LiteExampleIsOneGroupOfTwoCpuRanksSizedForTheModel() {
+        String ns = "v2-lite";
         RealApiServer.createNamespace(client, ns);
         cluster.createFromFile(ns, "deploy/examples/deepseek-v2-lite.yaml");
-        cluster.awaitCondition(ns, "deepseek-v2-lite", "Ready", "False", "InvalidSpec");
-        String message = cluster.condition(ns, "deepseek-v2-lite", "Ready").getMessage();
-        assertTrue(message.contains("spec.device: cuda is not served by runtime"), message);
-        assertTrue(message.contains("spec.model.format: safetensors is not served by runtime"), message);
-        assertTrue(cluster.statefulSetNames(ns).isEmpty(), "nothing that would only crash-loop");
-        assertTrue(client.services().inNamespace(ns).list().getItems().isEmpty());
+        var container = cluster.group(ns, "deepseek-v2-lite", 0).getSpec().getTemplate().getSpec().getContainers().get(0);
+        assertEquals("26Gi", container.getResources().getLimits().get("memory").toString());
+        assertNull(container.getResources().getLimits().get("nvidia.com/gpu"));
+        assertEquals(OperatorConfig.DEFAULT_RUNTIME_IMAGE, container.getImage());
+        List<String> args = container.getArgs();
+        assertTrue(args.containsAll(List.of("--model", "hf://deepseek-ai/DeepSeek-V2-Lite-Chat", "--kv-cache-memory",
+                String.valueOf(4L << 30), "--context-length", "8192", "--ep-experts", "0-31,32-63")), args.toString());
+        assertFalse(args.contains("--model-file") || args.contains("--model-format"), "the runtime detects a whole checkpoint: " + args);
+        cluster.awaitCondition(ns, "deepseek-v2-lite", "Ready", "False", "GroupsNotReady");
+        assertEquals("32", cluster.moe(ns, "deepseek-v2-lite").getStatus().getExpertsPerPod());
     }
 
     @Test

@@ -28,7 +28,7 @@ class ResolvedSpecTest {
         assertEquals(8000, spec.port());
         assertEquals(1800, spec.startupTimeoutSeconds());
         assertEquals(GroupSpread.Preferred, spec.groupSpread());
-        assertEquals("gguf", spec.format());
+        assertNull(spec.format(), "the runtime detects it");
         assertEquals("synthetic", spec.servedModelName());
         assertEquals(16, spec.shardPlan().experts());
         assertNull(spec.maxNumSeqs());
@@ -45,14 +45,24 @@ class ResolvedSpecTest {
 
     @Test
     void specsTheRuntimeCannotServeAreRefused() {
-        // Runtime 0.1.0 serves GGUF files on CPUs; each refusal says what to do instead.
+        // This runtime serves GGUF files and Hugging Face checkpoints on CPUs; the refusal says what to do instead.
         var cuda = assertThrows(InvalidSpecException.class, () -> Deployments.resolve("{model: {uri: 'synthetic://'}, device: cuda}"));
         assertTrue(cuda.getMessage().contains("spec.device: cuda is not served by runtime " + OperatorConfig.VERSION), cuda.getMessage());
+        var older = OperatorConfig.defaults().withRuntime(new RuntimeCapabilities("0.1.0", java.util.Set.of("gguf"),
+                java.util.Set.of(Device.CPU), false));
         var safetensors = assertThrows(InvalidSpecException.class,
-                () -> Deployments.resolve("{model: {uri: 'hf://deepseek-ai/DeepSeek-V2-Lite-Chat', format: safetensors}}"));
-        assertTrue(safetensors.getMessage().contains("spec.model.format: safetensors is not served by runtime"), safetensors.getMessage());
-        var noFile = assertThrows(InvalidSpecException.class, () -> Deployments.resolve("{model: {uri: 'hf://org/repo'}}"));
+                () -> Deployments.resolve("{model: {uri: 'hf://deepseek-ai/DeepSeek-V2-Lite-Chat', format: safetensors}}", older));
+        assertTrue(safetensors.getMessage().contains("spec.model.format: safetensors is not served by runtime 0.1.0"), safetensors.getMessage());
+        var noFile = assertThrows(InvalidSpecException.class, () -> Deployments.resolve("{model: {uri: 'hf://org/repo'}}", older));
         assertTrue(noFile.getMessage().contains("spec.model.file: required for hf:// models"), noFile.getMessage());
+    }
+
+    @Test
+    void huggingFaceCheckpointsAreServedWithTheFormatDetected() throws Exception {
+        ResolvedSpec spec = Deployments.resolve("{model: {uri: 'hf://deepseek-ai/DeepSeek-V2-Lite-Chat', experts: 64}, expertParallelism: 2}");
+        assertNull(spec.format());
+        assertNull(spec.modelFile(), "the whole repository; each rank downloads what it needs");
+        assertEquals("safetensors", Deployments.resolve("{model: {uri: 'hf://a/b', format: safetensors}}").format());
     }
 
     @Test
