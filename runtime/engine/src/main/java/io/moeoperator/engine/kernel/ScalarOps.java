@@ -16,7 +16,7 @@ public final class ScalarOps implements TensorOps {
         float[] xs = new float[w.cols()];
         for (int t = 0; t < numTokens; t++) {
             System.arraycopy(x, t * w.cols(), xs, 0, w.cols());
-            ActivationRounding.roundInPlace(w.type(), xs, 0, w.cols());
+            ActivationRounding.roundInPlace(w.activationType(), xs, 0, w.cols());
             for (int o = 0; o < w.rows(); o++) {
                 GgmlCodec.decode(w.type(), w.data(), (long) o * w.cols(), row, 0, w.cols());
                 double sum = 0;

@@ -8,11 +8,13 @@ import java.lang.foreign.MemorySegment;
  * implement the same contract. Activations are row-major float arrays; weights are
  * {@link WeightMatrix} views of the model file.
  *
- * <p>Matmul semantics follow ggml so the engine reproduces llama.cpp's rounding: F32 weights
- * multiply the activations as they are; F16 and BF16 weights multiply activations first rounded to
- * F16 or BF16; Q8_0 and Q4_0 weights multiply activations first quantized to Q8_0 blocks (per 32
- * values {@code d = amax/127}, {@code q = round(x/d)}, d stored as F16); see
- * {@link ActivationRounding}. F8_E4M3 weights (which ggml lacks) are each their FP8 value times their
+ * <p>Matmul semantics follow ggml for weights whose {@link WeightMatrix#activations()} are
+ * {@link ActivationRounding#GGML} (GGUF files), so the engine reproduces llama.cpp's rounding: F32
+ * weights multiply the activations as they are; F16 and BF16 weights multiply activations first
+ * rounded to F16 or BF16; Q8_0 and Q4_0 weights multiply activations first quantized to Q8_0 blocks
+ * (per 32 values {@code d = amax/127}, {@code q = round(x/d)}, d stored as F16). With
+ * {@link ActivationRounding#NONE} (Hugging Face checkpoints) F16 and BF16 weights multiply the
+ * activations as they are. F8_E4M3 weights (which ggml lacks) are each their FP8 value times their
  * block's scale ({@link BlockScales}) and multiply the activations as they are. Accumulation is in F32
  * or wider.
  *

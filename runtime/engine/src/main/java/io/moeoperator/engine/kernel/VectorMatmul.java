@@ -74,7 +74,7 @@ final class VectorMatmul {
     private static void floatTiles(Parallel parallel, WeightMatrix w, float[] x, float[] out, int numTokens) {
         int rows = w.rows();
         int cols = w.cols();
-        float[] xs = w.type() == GgmlType.F32 ? x : rounded(w.type(), x, numTokens * cols);
+        float[] xs = rounded(w.activationType(), x, numTokens * cols);
         FloatDecoder decoder = floatDecoder(w);
         int tileTokens = Math.max(TokenDots.TOKENS, ACT_TILE_BYTES / (4 * cols));
         for (int t0 = 0; t0 < numTokens; t0 += tileTokens) {
@@ -109,7 +109,7 @@ final class VectorMatmul {
                 }
             };
             case F16 -> {
-                float[] xh = rounded(GgmlType.F16, x, cols);
+                float[] xh = rounded(w.activationType(), x, cols);
                 yield (r0, r1) -> {
                     for (int o = r0; o < r1; o++) {
                         out[o] = FloatRowDots.f16(data, o * rowBytes, xh, cols);
@@ -117,7 +117,7 @@ final class VectorMatmul {
                 };
             }
             case BF16 -> {
-                float[] xb = rounded(GgmlType.BF16, x, cols);
+                float[] xb = rounded(w.activationType(), x, cols);
                 yield (r0, r1) -> {
                     for (int o = r0; o < r1; o++) {
                         out[o] = FloatRowDots.bf16(data, o * rowBytes, xb, cols);
@@ -306,8 +306,11 @@ final class VectorMatmul {
         };
     }
 
-    /** A copy of the activations rounded as ggml rounds them for this weight type (F16 or BF16). */
+    /** The activations rounded to {@code type} (a copy), or {@code x} itself for F32. */
     private static float[] rounded(GgmlType type, float[] x, int n) {
+        if (type == GgmlType.F32) {
+            return x;
+        }
         float[] r = Arrays.copyOf(x, n);
         ActivationRounding.roundInPlace(type, r, 0, n);
         return r;

@@ -15,7 +15,7 @@ public record LayerWeights(
         WeightMatrix qB,             // (numHeads * qkHead, qLoraRank)
         WeightMatrix kvAMqa,         // (kvLoraRank + qkRope, hidden): latent c_kv then the shared k_pe
         float[] kvANorm,             // (kvLoraRank)
-        GgmlType latentRounding,     // attn_kv_b's type: the cached latent is rounded as ggml rounds its input
+        GgmlType latentRounding,     // attn_kv_b's activation type: the cached latent is rounded as kv_b's input is
         WeightMatrix[] ukT,          // per head (kvLoraRank, qkNope) F32: W_UK^T, absorbs the key up-projection into q
         WeightMatrix[] uv,           // per head (vHead, kvLoraRank) F32: W_UV, rows of attn_kv_b
         WeightMatrix attnOutput,     // (hidden, numHeads * vHead)

@@ -64,7 +64,8 @@ final class MlaAttention {
                 float[] cos = rope.cos(pos);
                 float[] sin = rope.sin(pos);
                 ops.rmsNorm(kv, t * (lora + ropeDims), w.kvANorm(), c.rmsEps(), latentRow, 0, lora);
-                // llama.cpp feeds this latent to attn_kv_b, rounding it first; cache it rounded the same way.
+                // llama.cpp feeds this latent to attn_kv_b, rounding it first; cache it rounded as kv_b's input is
+                // (not at all for a Hugging Face checkpoint).
                 ActivationRounding.roundInPlace(w.latentRounding(), latentRow, 0, lora);
                 MemorySegment.copy(latentRow, 0, latent, ValueLayout.JAVA_FLOAT, row * lora * Float.BYTES, lora);
                 System.arraycopy(kv, t * (lora + ropeDims) + lora, ropeRow, 0, ropeDims);

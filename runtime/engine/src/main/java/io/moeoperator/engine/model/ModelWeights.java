@@ -71,7 +71,7 @@ public record ModelWeights(
                 qLora ? s.matrix(Q_B, l, qOut, c.qLoraRank()) : null,
                 s.matrix(KV_A_MQA, l, c.kvLoraRank() + c.qkRope(), h),
                 s.vector(KV_A_NORM, l, c.kvLoraRank()),
-                kvB.type(),
+                kvB.activationType(),
                 transposedKeyUp(kvB, c),
                 valueUp(kvB, c),
                 s.matrix(ATTN_OUTPUT, l, h, c.numHeads() * c.vHead()),

@@ -2,6 +2,7 @@ package io.moeoperator.engine.safetensors;
 
 import io.moeoperator.engine.gguf.GgmlCodec;
 import io.moeoperator.engine.gguf.GgmlType;
+import io.moeoperator.engine.kernel.ActivationRounding;
 import io.moeoperator.engine.kernel.BlockScales;
 import io.moeoperator.engine.kernel.WeightMatrix;
 import io.moeoperator.engine.model.ModelConfig;
@@ -174,7 +175,7 @@ public final class SafetensorsWeightSource implements WeightSource {
         }
         viewedBytes.addAndGet(t.tensor().numBytes());
         if (type != GgmlType.F8_E4M3) {
-            return new WeightMatrix(name, type, rows, cols, t.data());
+            return new WeightMatrix(name, type, rows, cols, t.data(), null, ActivationRounding.NONE);
         }
         if (!hf.fp8()) {
             throw new ModelFileException("model file " + t.fileName() + ": tensor " + name + " is F8_E4M3 but "
@@ -188,7 +189,8 @@ public final class SafetensorsWeightSource implements WeightSource {
             throw dtypeError(s, "F32");
         }
         viewedBytes.addAndGet(s.tensor().numBytes());
-        return new WeightMatrix(name, type, rows, cols, t.data(), new BlockScales(blockRows, blockCols, s.data()));
+        return new WeightMatrix(name, type, rows, cols, t.data(), new BlockScales(blockRows, blockCols, s.data()),
+                ActivationRounding.NONE);
     }
 
     private SafetensorsCheckpoint.Located expect(String name, long... shape) {

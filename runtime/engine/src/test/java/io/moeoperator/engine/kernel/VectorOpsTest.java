@@ -1,6 +1,9 @@
 package io.moeoperator.engine.kernel;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.moeoperator.engine.gguf.GgmlCodec;
 import io.moeoperator.engine.gguf.GgmlType;
@@ -16,6 +19,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -92,6 +96,43 @@ class VectorOpsTest {
             OPS.matmul(w, x, actual, numTokens);
             assertRelClose(expected, actual, MATMUL_REL_TOL, type + " matmul of " + numTokens + " tokens");
         }
+    }
+
+    /** A Hugging Face checkpoint's F16/BF16 weights multiply the activations unrounded, in every path. */
+    @ParameterizedTest(name = "{0}, {1} tokens")
+    @CsvSource({"F16, 1", "F16, 16", "F16, 43", "BF16, 1", "BF16, 16", "BF16, 43"})
+    void unroundedActivationsMatchScalar(GgmlType type, int numTokens) {
+        Random rnd = new Random(11);
+        int rows = 37;
+        int cols = 1024;
+        try (Arena arena = Arena.ofShared()) {
+            WeightMatrix ggml = randomWeights(arena, type, rows, cols, rnd);
+            WeightMatrix w = new WeightMatrix(ggml.name(), type, rows, cols, ggml.data(), null, ActivationRounding.NONE);
+            float[] widened = new float[rows * cols];
+            GgmlCodec.decode(type, w.data(), 0, widened, 0, widened.length);
+            MemorySegment f32 = arena.allocate((long) widened.length * Float.BYTES, 64);
+            GgmlCodec.encode(GgmlType.F32, widened, 0, widened.length, f32, 0);
+            float[] x = randomActivations(numTokens * cols, rnd);
+            float[] expected = new float[numTokens * rows];
+            float[] actual = new float[numTokens * rows];
+            float[] rounded = new float[numTokens * rows];
+            REF.matmul(new WeightMatrix("w.f32", GgmlType.F32, rows, cols, f32), x, expected, numTokens);
+            OPS.matmul(w, x, actual, numTokens);
+            OPS.matmul(ggml, x, rounded, numTokens);
+            assertRelClose(expected, actual, MATMUL_REL_TOL, type + " with unrounded activations");
+            float[] scalar = new float[numTokens * rows];
+            REF.matmul(w, x, scalar, numTokens);
+            assertRelClose(expected, scalar, 1e-6, type + " scalar reference with unrounded activations");
+            assertFalse(Arrays.equals(actual, rounded), "ggml's rounding is not applied");
+        }
+    }
+
+    @Test
+    void quantizedWeightsCannotLeaveActivationsUnrounded() {
+        MemorySegment data = MemorySegment.ofArray(new byte[(int) GgmlType.Q8_0.bytesFor(32)]);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new WeightMatrix("blk.0.q", GgmlType.Q8_0, 1, 32, data, null, ActivationRounding.NONE));
+        assertTrue(e.getMessage().contains("blk.0.q"), e.getMessage());
     }
 
     static Stream<GgmlType> allTypes() {

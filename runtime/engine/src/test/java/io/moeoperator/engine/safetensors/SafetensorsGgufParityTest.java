@@ -2,6 +2,7 @@ package io.moeoperator.engine.safetensors;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.moeoperator.engine.exec.LoadedModel;
@@ -9,10 +10,12 @@ import io.moeoperator.engine.exec.ModelFormat;
 import io.moeoperator.engine.gguf.GgmlType;
 import io.moeoperator.engine.gguf.GgufWeightSource;
 import io.moeoperator.engine.kernel.VectorOps;
+import io.moeoperator.engine.kernel.WeightMatrix;
 import io.moeoperator.engine.model.DeepSeek2Model;
 import io.moeoperator.engine.model.LatentKvCache;
 import io.moeoperator.engine.model.ModelConfig;
 import io.moeoperator.engine.model.RopePairing;
+import io.moeoperator.engine.model.TensorRole;
 import io.moeoperator.engine.model.WeightSource;
 import io.moeoperator.engine.model.GatingFunction;
 import io.moeoperator.engine.sample.Sampler;
@@ -23,6 +26,7 @@ import io.moeoperator.engine.synth.SyntheticModelWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -36,6 +40,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * bit-identical logits: the same values reach the same kernels in the same roles, so every name,
  * shape and layout of both mappings (GGUF [in, out] and stacked experts; transformers [out, in],
  * one tensor per expert, sharded) and the translation of the hyper-parameters agree.
+ *
+ * <p>The formats differ in one numerics policy, on purpose: GGUF weights round their activations as
+ * ggml does (to match llama.cpp), a Hugging Face checkpoint's do not (to match transformers). The
+ * parity runs the GGUF side with the checkpoint's policy, so the comparison is of names and layouts;
+ * {@link #eachFormatRoundsActivationsAsItsOracle} checks the policies themselves.
  */
 class SafetensorsGgufParityTest {
     @TempDir
@@ -73,7 +82,7 @@ class SafetensorsGgufParityTest {
         SyntheticHfWriter.write(spec, hf, options);
         assertEquals(options.numShards() > 1, Files.exists(hf.resolve(SafetensorsCheckpoint.INDEX)));
         try (VectorOps ops = new VectorOps(1);
-             WeightSource a = GgufWeightSource.open(gguf);
+             WeightSource a = new UnroundedActivations(GgufWeightSource.open(gguf));
              WeightSource b = SafetensorsWeightSource.open(hf)) {
             assertEquals(options.ropeHalves() ? RopePairing.HALVES : RopePairing.INTERLEAVED, b.config().ropePairing());
             List<float[][]> fromGguf = run(new DeepSeek2Model(a, ops));
@@ -81,6 +90,25 @@ class SafetensorsGgufParityTest {
             for (int step = 0; step < fromGguf.size(); step++) {
                 assertArrayEquals(fromGguf.get(step)[0], fromHf.get(step)[0], name + ": logits of step " + step);
             }
+        }
+    }
+
+    @Test
+    void eachFormatRoundsActivationsAsItsOracle() throws Exception {
+        SynthSpec spec = small().weightType(GgmlType.BF16).build();
+        Path gguf = dir.resolve("policy.gguf");
+        Path hf = dir.resolve("policy-hf");
+        SyntheticModelWriter.write(spec, gguf);
+        SyntheticHfWriter.write(spec, hf, SyntheticHfWriter.Options.DEFAULT);
+        try (VectorOps ops = new VectorOps(1);
+             WeightSource a = GgufWeightSource.open(gguf);
+             WeightSource b = SafetensorsWeightSource.open(hf)) {
+            WeightMatrix fromGguf = a.matrix(TensorRole.ATTN_OUTPUT, 0, spec.hidden(), spec.numHeads() * spec.vHead());
+            WeightMatrix fromHf = b.matrix(TensorRole.ATTN_OUTPUT, 0, spec.hidden(), spec.numHeads() * spec.vHead());
+            assertEquals(GgmlType.BF16, fromGguf.activationType(), "llama.cpp rounds activations to BF16");
+            assertEquals(GgmlType.F32, fromHf.activationType(), "transformers' reference does not");
+            assertFalse(Arrays.equals(run(new DeepSeek2Model(a, ops)).get(0)[0], run(new DeepSeek2Model(b, ops)).get(0)[0]),
+                    "the policies give different BF16 logits");
         }
     }
 
