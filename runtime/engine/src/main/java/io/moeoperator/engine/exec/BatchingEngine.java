@@ -188,12 +188,13 @@ final class BatchingEngine implements Engine {
             return true;
         }
         int vocab = model.config().vocabSize();
+        int tokens = tokenizer.vocabSize(); // sampled from, as in Generator#tokenLogits
         int row = 0;
         for (ScheduledChunk c : out.chunks()) {
             c.seq().computed(c.numTokens());
             if (c.completes()) {
                 Active a = active.get(c.seq());
-                float[] next = Arrays.copyOfRange(logits, row * vocab, (row + 1) * vocab);
+                float[] next = Arrays.copyOfRange(logits, row * vocab, row * vocab + tokens);
                 row++;
                 accept(a, a.sampler.sample(next));
             }

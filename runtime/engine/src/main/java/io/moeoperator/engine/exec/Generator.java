@@ -56,7 +56,7 @@ public final class Generator {
         int count = 0;
         String finish = "length";
         while (count < maxTokens) {
-            int next = sampler.sample(logits);
+            int next = sampler.sample(tokenLogits(logits, tokenizer));
             if (tokenizer.isEndOfGeneration(next)) {
                 finish = "stop";
                 break;
@@ -72,6 +72,15 @@ public final class Generator {
         long t2 = System.nanoTime();
         return new GenerationResult(promptTokens, Arrays.copyOf(generated, count), text.toString(), finish,
                 t1 - t0, t2 - t1);
+    }
+
+    /**
+     * The logits of the tokens the tokenizer has. A model's output head may have more rows than its
+     * tokenizer has tokens (DeepSeek-V3: 129,280 rows for 128,815 tokens, padded for the GPUs' tiles):
+     * those rows were never trained and their ids cannot be decoded, so they are never sampled.
+     */
+    static float[] tokenLogits(float[] logits, BpeTokenizer tokenizer) {
+        return tokenizer.vocabSize() < logits.length ? Arrays.copyOf(logits, tokenizer.vocabSize()) : logits;
     }
 
     /** Runs the prompt through the model in chunks; returns the logits after its last token. */

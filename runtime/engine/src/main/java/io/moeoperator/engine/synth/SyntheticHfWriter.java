@@ -47,7 +47,15 @@ public final class SyntheticHfWriter {
         write(s, SyntheticVocab.build(s.vocabSize(), s.preTokenizer()), dir, options);
     }
 
+    /**
+     * Writes random weights around a given vocabulary. The spec's vocab size may exceed the tokenizer's
+     * (rows of padding, as DeepSeek-V3's 129,280 for 128,815 tokens); those rows keep random values.
+     */
     public static void write(SynthSpec s, SyntheticVocab vocab, Path dir, Options options) throws IOException {
+        if (vocab.tokens().size() > s.vocabSize()) {
+            throw new IllegalArgumentException("vocabulary has " + vocab.tokens().size() + " tokens but the spec only "
+                    + s.vocabSize() + " rows");
+        }
         boolean v3 = s.gating() == GatingFunction.SIGMOID;
         check(s, v3, options);
         Files.createDirectories(dir);

@@ -70,11 +70,12 @@ final class SyntheticWeights {
             }
         }
         norm(sink, s, OUTPUT_NORM, -1, h);
-        // (vocab, hidden): one row per token; tokens the model does not write get zeros (SyntheticVocab#writesText).
+        // (vocab, hidden): one row per token; tokens the model does not write get zeros (SyntheticVocab#writesText);
+        // rows past the tokenizer's tokens (padding) keep random values, as untrained rows do.
         RowSource output = uniform(s, OUTPUT, -1, s.logitScale() / (float) Math.sqrt(h), 0f);
         sink.matrix(OUTPUT, -1, t, s.vocabSize(), h, (row, dst) -> {
             output.fill(row, dst); // drawn either way, so a row's values do not depend on the others' tokens
-            if (!vocab.writesText((int) row)) {
+            if (row < vocab.tokens().size() && !vocab.writesText((int) row)) {
                 Arrays.fill(dst, 0f);
             }
         });
