@@ -54,6 +54,20 @@ final class LaneSums {
         return v.add(v.rearrange(F_ROT1)).lane(0);
     }
 
+    /**
+     * As {@link #sum}, for the lanes of a {@link FloatVector#SPECIES_PREFERRED} vector already stored in
+     * {@code lanes} (overwritten), in plain scalar adds of the same order: for a kernel too large for C2
+     * to inline a call taking a vector into, where the call would box the vector on every row.
+     */
+    static float sumStored(float[] lanes) {
+        for (int half = F.length() / 2; half >= 1; half /= 2) {
+            for (int i = 0; i < half; i++) {
+                lanes[i] += lanes[i + half];
+            }
+        }
+        return lanes[0];
+    }
+
     /** As {@link #sum} for a vector of {@link QuantRowDots}' species (4 or 8 lanes). */
     static float sumQuant(FloatVector v) {
         if (Q.length() >= 8) {

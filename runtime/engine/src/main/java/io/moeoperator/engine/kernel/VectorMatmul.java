@@ -227,8 +227,10 @@ final class VectorMatmul {
         float[] xp = new float[cols]; // x in the kernel's layout
         Fp8RowDots.permute(x, 0, cols, blockCols, xp, 0);
         return (r0, r1) -> {
+            float[] lanes = new float[Fp8RowDots.L];
             for (int o = r0; o < r1; o++) {
-                out[o] = Fp8RowDots.dot(data, (long) o * cols, cols, scales, (long) (o / blockRows) * scalesPerRow, blockCols, xp);
+                out[o] = Fp8RowDots.dot(data, (long) o * cols, cols, scales, (long) (o / blockRows) * scalesPerRow, blockCols, xp,
+                        lanes);
             }
         };
     }
