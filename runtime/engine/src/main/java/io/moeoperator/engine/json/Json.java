@@ -1,16 +1,17 @@
-package io.moeoperator.engine.safetensors;
+package io.moeoperator.engine.json;
 
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
- * A strict RFC 8259 JSON reader for the small documents of a model directory (config.json, the
+ * A strict RFC 8259 JSON reader and writer for the files of a model directory (config.json, the
  * safetensors index and headers): objects become {@link Map}s in file order, arrays {@link List}s,
  * integers {@link Long}, other numbers {@link Double}, {@code null} Java null. Duplicate keys, trailing
- * data and nesting deeper than {@value #MAX_DEPTH} are errors; the message gives the byte offset.
+ * data and nesting deeper than {@value #MAX_DEPTH} are errors; the message gives the offset.
  */
 public final class Json {
     static final int MAX_DEPTH = 64;
@@ -293,7 +294,7 @@ public final class Json {
     private static void write(Object v, StringBuilder b, String indent) {
         switch (v) {
             case null -> b.append("null");
-            case String s -> b.append(SafetensorsWriter.quote(s));
+            case String s -> b.append(quote(s));
             case Boolean bool -> b.append(bool);
             case Float f -> b.append(finite(f.doubleValue(), Float.toString(f)));
             case Double d -> b.append(finite(d, Double.toString(d)));
@@ -307,7 +308,7 @@ public final class Json {
                 b.append("{\n");
                 int i = 0;
                 for (Map.Entry<?, ?> e : m.entrySet()) {
-                    b.append(inner).append(SafetensorsWriter.quote((String) e.getKey())).append(": ");
+                    b.append(inner).append(quote((String) e.getKey())).append(": ");
                     write(e.getValue(), b, inner);
                     b.append(++i < m.size() ? ",\n" : "\n");
                 }
@@ -330,5 +331,25 @@ public final class Json {
             throw new IllegalArgumentException("JSON has no " + d);
         }
         return text;
+    }
+
+    /** A JSON string literal: quotes, backslashes and control characters escaped, the rest as is. */
+    public static String quote(String s) {
+        StringBuilder b = new StringBuilder(s.length() + 2).append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            switch (ch) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                default -> {
+                    if (ch < 0x20) {
+                        b.append(String.format(Locale.ROOT, "\\u%04x", (int) ch));
+                    } else {
+                        b.append(ch);
+                    }
+                }
+            }
+        }
+        return b.append('"').toString();
     }
 }
