@@ -1,5 +1,6 @@
 package io.moeoperator.engine.safetensors;
 
+import io.moeoperator.engine.json.Json;
 import io.moeoperator.engine.model.ExpertRouting;
 import io.moeoperator.engine.model.ExpertRouting.Selection;
 import io.moeoperator.engine.model.ExpertRouting.Weighting;

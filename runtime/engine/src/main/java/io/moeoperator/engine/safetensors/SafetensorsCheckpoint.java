@@ -1,5 +1,6 @@
 package io.moeoperator.engine.safetensors;
 
+import io.moeoperator.engine.json.Json;
 import io.moeoperator.engine.model.ModelFileException;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,6 +1,7 @@
 package io.moeoperator.engine.safetensors;
 
 import io.moeoperator.engine.gguf.GgmlType;
+import io.moeoperator.engine.json.Json;
 import io.moeoperator.engine.model.ModelFileException;
 import io.moeoperator.engine.model.PageAdvice;
 import java.io.IOException;

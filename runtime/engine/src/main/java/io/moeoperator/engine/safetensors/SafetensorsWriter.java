@@ -3,6 +3,7 @@ package io.moeoperator.engine.safetensors;
 import io.moeoperator.engine.gguf.GgmlCodec;
 import io.moeoperator.engine.gguf.GgmlType;
 import io.moeoperator.engine.gguf.GgufWriter.RowSource;
+import io.moeoperator.engine.json.Json;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.foreign.Arena;
@@ -130,7 +131,7 @@ public final class SafetensorsWriter {
             String file = String.format(Locale.ROOT, "model-%05d-of-%05d.safetensors", s + 1, numShards);
             writeFile(dir.resolve(file), shards.get(s));
             for (Pending p : shards.get(s)) {
-                map.append(map.isEmpty() ? "" : ",\n    ").append(quote(p.name())).append(": ").append(quote(file));
+                map.append(map.isEmpty() ? "" : ",\n    ").append(Json.quote(p.name())).append(": ").append(Json.quote(file));
             }
         }
         String index = "{\n  \"metadata\": {\"total_size\": " + total + "},\n  \"weight_map\": {\n    " + map + "\n  }\n}\n";
@@ -142,7 +143,7 @@ public final class SafetensorsWriter {
         long offset = 0;
         for (Pending p : tensors) {
             String shape = p.vector() ? "[" + p.cols() + "]" : "[" + p.rows() + "," + p.cols() + "]";
-            h.append(",").append(quote(p.name())).append(":{\"dtype\":\"").append(dtype(p.type())).append("\",\"shape\":")
+            h.append(",").append(Json.quote(p.name())).append(":{\"dtype\":\"").append(dtype(p.type())).append("\",\"shape\":")
                     .append(shape).append(",\"data_offsets\":[").append(offset).append(",").append(offset + p.bytes()).append("]}");
             offset += p.bytes();
         }
@@ -198,23 +199,5 @@ public final class SafetensorsWriter {
             case F8_E4M3 -> "F8_E4M3";
             default -> throw new IllegalArgumentException(type + " has no safetensors dtype");
         };
-    }
-
-    static String quote(String s) {
-        StringBuilder b = new StringBuilder("\"");
-        for (char ch : s.toCharArray()) {
-            switch (ch) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                default -> {
-                    if (ch < 0x20) {
-                        b.append(String.format(Locale.ROOT, "\\u%04x", (int) ch));
-                    } else {
-                        b.append(ch);
-                    }
-                }
-            }
-        }
-        return b.append('"').toString();
     }
 }

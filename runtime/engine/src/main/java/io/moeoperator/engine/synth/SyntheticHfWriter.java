@@ -2,10 +2,10 @@ package io.moeoperator.engine.synth;
 
 import io.moeoperator.engine.gguf.GgmlType;
 import io.moeoperator.engine.gguf.GgufWriter.RowSource;
+import io.moeoperator.engine.json.Json;
 import io.moeoperator.engine.model.GatingFunction;
 import io.moeoperator.engine.model.TensorRole;
 import io.moeoperator.engine.safetensors.HfConfig;
-import io.moeoperator.engine.safetensors.Json;
 import io.moeoperator.engine.safetensors.SafetensorsWeightSource;
 import io.moeoperator.engine.safetensors.SafetensorsWriter;
 import io.moeoperator.engine.tokenizer.HfTokenizerWriter;

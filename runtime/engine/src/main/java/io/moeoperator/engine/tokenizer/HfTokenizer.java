@@ -1,6 +1,5 @@
 package io.moeoperator.engine.tokenizer;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.moeoperator.engine.model.ModelFileException;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
@@ -102,23 +101,23 @@ public record HfTokenizer(BpeTokenizer tokenizer, Optional<String> chatTemplate)
 
     /** A token id field that may be absent or null (-1 then); it must be inside the vocabulary. */
     private static int optionalId(JsonFile f, String name, TokenizerJson.Parsed parsed) {
-        JsonNode v = JsonFile.get(f.root(), name);
+        Object v = f.root().get(name);
         return v == null ? -1 : checkInVocab(f, name, f.id(v, name), parsed);
     }
 
     /** eos_token_id: a number or a list of numbers, all of which end a sequence. */
     private static List<Integer> eosIds(JsonFile f, TokenizerJson.Parsed parsed) {
-        JsonNode v = JsonFile.get(f.root(), "eos_token_id");
+        Object v = f.root().get("eos_token_id");
         if (v == null) {
             return List.of();
         }
-        if (!v.isArray()) {
+        if (!(v instanceof List<?> list)) {
             return List.of(checkInVocab(f, "eos_token_id", f.id(v, "eos_token_id"), parsed));
         }
         List<Integer> ids = new ArrayList<>();
-        for (int i = 0; i < v.size(); i++) {
+        for (int i = 0; i < list.size(); i++) {
             String path = "eos_token_id[" + i + "]";
-            ids.add(checkInVocab(f, path, f.id(v.get(i), path), parsed));
+            ids.add(checkInVocab(f, path, f.id(list.get(i), path), parsed));
         }
         return ids;
     }

@@ -1,14 +1,15 @@
 package io.moeoperator.engine.tokenizer;
 
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.moeoperator.engine.json.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -29,9 +30,6 @@ import java.util.Set;
  * leftmost; they differ only for special tokens that overlap in a text.
  */
 public final class HfTokenizerWriter {
-    private static final JsonMapper MAPPER = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
-    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
-
     private HfTokenizerWriter() {}
 
     /**
@@ -47,17 +45,15 @@ public final class HfTokenizerWriter {
         PreTokenizer pre = tokenizer.preTokenizer().orElseThrow(() -> new IllegalArgumentException(
                 "the tokenizer was read from a tokenizer.json; copy that file rather than writing a new one"));
         Files.createDirectories(modelDir);
-        MAPPER.writeValue(modelDir.resolve(HfTokenizer.TOKENIZER_JSON).toFile(), tokenizerJson(tokenizer, pre));
-        MAPPER.writeValue(modelDir.resolve(HfTokenizer.TOKENIZER_CONFIG_JSON).toFile(),
-                tokenizerConfig(tokenizer, chatTemplate));
-        MAPPER.writeValue(modelDir.resolve(HfTokenizer.GENERATION_CONFIG_JSON).toFile(), generationConfig(tokenizer));
+        Files.writeString(modelDir.resolve(HfTokenizer.TOKENIZER_JSON), Json.write(tokenizerJson(tokenizer, pre)));
+        Files.writeString(modelDir.resolve(HfTokenizer.TOKENIZER_CONFIG_JSON),
+                Json.write(tokenizerConfig(tokenizer, chatTemplate)));
+        Files.writeString(modelDir.resolve(HfTokenizer.GENERATION_CONFIG_JSON),
+                Json.write(generationConfig(tokenizer)));
     }
 
-    static ObjectNode tokenizerJson(BpeTokenizer t, PreTokenizer pre) {
-        ObjectNode root = NODES.objectNode();
-        root.put("version", "1.0");
-        root.putNull("truncation");
-        root.putNull("padding");
+    static Map<String, Object> tokenizerJson(BpeTokenizer t, PreTokenizer pre) {
+        Map<String, Object> root = object("version", "1.0", "truncation", null, "padding", null);
         int maxNormal = -1;
         for (int id = 0; id < t.vocabSize(); id++) {
             TokenType type = t.tokenType(id);
@@ -69,8 +65,8 @@ public final class HfTokenizerWriter {
                 maxNormal = id;
             }
         }
-        ArrayNode added = root.putArray("added_tokens");
-        ObjectNode vocab = NODES.objectNode();
+        List<Object> added = new ArrayList<>();
+        Map<String, Object> vocab = new LinkedHashMap<>();
         Set<String> texts = new HashSet<>();
         for (int id = 0; id < t.vocabSize(); id++) {
             String text = t.tokenText(id);
@@ -83,88 +79,80 @@ public final class HfTokenizerWriter {
             }
             if (t.tokenType(id) != TokenType.NORMAL) {
                 boolean special = t.tokenType(id) == TokenType.CONTROL;
-                added.addObject().put("id", id).put("content", text).put("single_word", false).put("lstrip", false)
-                        .put("rstrip", false).put("normalized", false).put("special", special);
+                added.add(object("id", id, "content", text, "single_word", false, "lstrip", false, "rstrip", false,
+                        "normalized", false, "special", special));
             }
         }
-        root.putNull("normalizer");
-        ObjectNode preTok = root.putObject("pre_tokenizer").put("type", "Sequence");
-        ArrayNode steps = preTok.putArray("pretokenizers");
+        root.put("added_tokens", added);
+        root.put("normalizer", null);
+        List<Object> steps = new ArrayList<>();
         for (String regex : pre.regexes()) {
-            ObjectNode split = steps.addObject().put("type", "Split");
-            split.putObject("pattern").put("Regex", regex);
-            split.put("behavior", "Isolated").put("invert", false);
+            steps.add(object("type", "Split", "pattern", object("Regex", regex), "behavior", "Isolated",
+                    "invert", false));
         }
-        steps.addObject().put("type", "ByteLevel").put("add_prefix_space", false).put("trim_offsets", true)
-                .put("use_regex", false);
-        root.set("post_processor", postProcessor(t));
-        root.putObject("decoder").put("type", "ByteLevel").put("add_prefix_space", true).put("trim_offsets", true)
-                .put("use_regex", true);
-        root.set("model", model(t, vocab));
+        steps.add(object("type", "ByteLevel", "add_prefix_space", false, "trim_offsets", true, "use_regex", false));
+        root.put("pre_tokenizer", object("type", "Sequence", "pretokenizers", steps));
+        root.put("post_processor", postProcessor(t));
+        root.put("decoder", object("type", "ByteLevel", "add_prefix_space", true, "trim_offsets", true,
+                "use_regex", true));
+        root.put("model", model(t, vocab));
         return root;
     }
 
-    private static ObjectNode model(BpeTokenizer t, ObjectNode vocab) {
-        ObjectNode model = NODES.objectNode();
-        model.put("type", "BPE").putNull("dropout");
-        model.putNull("unk_token").putNull("continuing_subword_prefix").putNull("end_of_word_suffix");
-        model.put("fuse_unk", false).put("byte_fallback", false).put("ignore_merges", false);
-        model.set("vocab", vocab);
-        ArrayNode merges = model.putArray("merges");
+    private static Map<String, Object> model(BpeTokenizer t, Map<String, Object> vocab) {
+        List<Object> merges = new ArrayList<>(t.numMerges());
         for (String[] pair : t.merges()) {
             for (String token : new String[] {pair[0], pair[1], pair[0] + pair[1]}) {
-                if (!vocab.has(token)) {
+                if (!vocab.containsKey(token)) {
                     throw new IllegalArgumentException("merge '" + pair[0] + " " + pair[1] + "' involves '" + token
                             + "', which is not a normal token; tokenizer.json requires every merge to make one");
                 }
             }
-            merges.addArray().add(pair[0]).add(pair[1]);
+            merges.add(List.of(pair[0], pair[1]));
         }
-        return model;
+        return object("type", "BPE", "dropout", null, "unk_token", null, "continuing_subword_prefix", null,
+                "end_of_word_suffix", null, "fuse_unk", false, "byte_fallback", false, "ignore_merges", false,
+                "vocab", vocab, "merges", merges);
     }
 
     /** [BOS] $A [EOS] for what the tokenizer adds; null when it adds nothing. */
-    private static ObjectNode postProcessor(BpeTokenizer t) {
+    private static Map<String, Object> postProcessor(BpeTokenizer t) {
         if (!t.addBos() && !t.addEos()) {
             return null;
         }
-        ObjectNode post = NODES.objectNode().put("type", "TemplateProcessing");
-        ObjectNode specials = NODES.objectNode();
-        ArrayNode single = post.putArray("single");
+        Map<String, Object> specials = new LinkedHashMap<>();
+        List<Object> single = new ArrayList<>();
         sequence(single, specials, t, "A", 0);
-        ArrayNode pair = post.putArray("pair");
+        List<Object> pair = new ArrayList<>();
         sequence(pair, specials, t, "A", 0);
         sequence(pair, specials, t, "B", 1);
-        post.set("special_tokens", specials);
-        return post;
+        return object("type", "TemplateProcessing", "single", single, "pair", pair, "special_tokens", specials);
     }
 
     /** One sequence of a template, with the BOS and EOS the tokenizer adds around it. */
-    private static void sequence(ArrayNode items, ObjectNode specials, BpeTokenizer t, String seq, int typeId) {
+    private static void sequence(List<Object> items, Map<String, Object> specials, BpeTokenizer t, String seq,
+                                 int typeId) {
         if (t.addBos()) {
             addSpecial(items, specials, t, t.bosId(), typeId);
         }
-        items.addObject().putObject("Sequence").put("id", seq).put("type_id", typeId);
+        items.add(object("Sequence", object("id", seq, "type_id", typeId)));
         if (t.addEos()) {
             addSpecial(items, specials, t, t.eosId(), typeId);
         }
     }
 
-    private static void addSpecial(ArrayNode items, ObjectNode specials, BpeTokenizer t, int id, int typeId) {
+    private static void addSpecial(List<Object> items, Map<String, Object> specials, BpeTokenizer t, int id,
+                                   int typeId) {
         String text = t.tokenText(id);
-        items.addObject().putObject("SpecialToken").put("id", text).put("type_id", typeId);
-        ObjectNode entry = specials.putObject(text).put("id", text);
-        entry.putArray("ids").add(id);
-        entry.putArray("tokens").add(text);
+        items.add(object("SpecialToken", object("id", text, "type_id", typeId)));
+        specials.put(text, object("id", text, "ids", List.of(id), "tokens", List.of(text)));
     }
 
-    static ObjectNode tokenizerConfig(BpeTokenizer t, Optional<String> chatTemplate) {
-        ObjectNode c = NODES.objectNode();
-        c.put("add_bos_token", t.addBos()).put("add_eos_token", t.addEos());
-        putToken(c, "bos_token", t, t.bosId());
-        putToken(c, "eos_token", t, t.eosId());
+    static Map<String, Object> tokenizerConfig(BpeTokenizer t, Optional<String> chatTemplate) {
+        Map<String, Object> c = object("add_bos_token", t.addBos(), "add_eos_token", t.addEos(),
+                "bos_token", tokenText(t, t.bosId()), "eos_token", tokenText(t, t.eosId()));
         if (t.padId() >= 0) {
-            putToken(c, "pad_token", t, t.padId());
+            c.put("pad_token", t.tokenText(t.padId()));
         }
         c.put("clean_up_tokenization_spaces", false);
         // The generic class: transformers then takes tokenizer.json as it is.
@@ -173,16 +161,12 @@ public final class HfTokenizerWriter {
         return c;
     }
 
-    private static void putToken(ObjectNode c, String name, BpeTokenizer t, int id) {
-        if (id >= 0) {
-            c.put(name, t.tokenText(id));
-        } else {
-            c.putNull(name);
-        }
+    private static String tokenText(BpeTokenizer t, int id) {
+        return id >= 0 ? t.tokenText(id) : null;
     }
 
-    static ObjectNode generationConfig(BpeTokenizer t) {
-        ObjectNode g = NODES.objectNode();
+    static Map<String, Object> generationConfig(BpeTokenizer t) {
+        Map<String, Object> g = new LinkedHashMap<>();
         if (t.bosId() >= 0) {
             g.put("bos_token_id", t.bosId());
         }
@@ -190,11 +174,17 @@ public final class HfTokenizerWriter {
         if (eog.length == 1) {
             g.put("eos_token_id", eog[0]);
         } else if (eog.length > 1) {
-            ArrayNode ids = g.putArray("eos_token_id");
-            for (int id : eog) {
-                ids.add(id);
-            }
+            g.put("eos_token_id", Arrays.stream(eog).boxed().toList());
         }
         return g;
+    }
+
+    /** A JSON object of the given keys and values, in that order (the order tokenizers writes them in). */
+    private static Map<String, Object> object(Object... keysAndValues) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            m.put((String) keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return m;
     }
 }

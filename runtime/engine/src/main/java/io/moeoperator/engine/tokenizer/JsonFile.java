@@ -1,60 +1,78 @@
 package io.moeoperator.engine.tokenizer;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.moeoperator.engine.json.InvalidJsonException;
+import io.moeoperator.engine.json.Json;
 import io.moeoperator.engine.model.ModelFileException;
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
- * One JSON file of a model directory, read strictly (a key given twice or data after the document
- * is an error, not "last one wins"), with accessors whose errors name the directory, the file and
- * the field: "model directory /m: tokenizer.json: model.type 'WordPiece' is not supported ...".
- * Field paths are written as in the file: {@code model.merges[12]}.
+ * One JSON file of a model directory, read strictly by {@link Json} (a key given twice or data
+ * after the document is an error, not "last one wins"), with accessors whose errors name the
+ * directory, the file and the field: "model directory /m: tokenizer.json: model.type 'WordPiece'
+ * is not supported ...". Field paths are written as in the file: {@code model.merges[12]}.
+ *
+ * <p>Values are what {@link Json#parse} makes of them: Map, List, String, Boolean, Long for whole
+ * numbers, Double for the others, and null. {@code Map.get} gives null both for an absent key and
+ * for a JSON null, which every field read here treats alike (Hugging Face's readers do too).
  */
 final class JsonFile {
-    private static final JsonMapper MAPPER = JsonMapper.builder()
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .build();
-
     private final String where;
-    private final JsonNode root;
+    private final Map<String, Object> root;
 
-    private JsonFile(String where, JsonNode root) {
+    private JsonFile(String where, Map<String, Object> root) {
         this.where = where;
         this.root = root;
     }
 
     /** Reads dir/name; empty if the file does not exist. */
     static Optional<JsonFile> readIfPresent(Path dir, String name) {
-        Path file = dir.resolve(name);
         String where = "model directory " + dir + ": " + name;
-        JsonNode root;
-        try (var in = Files.newInputStream(file)) {
-            root = MAPPER.readTree(in);
+        String text;
+        try {
+            text = Files.readString(dir.resolve(name));
         } catch (NoSuchFileException e) {
             return Optional.empty();
-        } catch (JsonProcessingException e) {
-            throw new ModelFileException(where + " is not valid JSON: " + e.getOriginalMessage() + " (line "
-                    + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")", e);
+        } catch (CharacterCodingException e) {
+            throw new ModelFileException(where + " is not valid UTF-8 text", e);
         } catch (IOException e) {
             throw new ModelFileException(where + " cannot be read: " + e, e);
         }
-        if (root == null || !root.isObject()) {
-            throw new ModelFileException(where + " must hold a JSON object, but holds "
-                    + (root == null || root.isMissingNode() ? "nothing" : root.getNodeType().toString().toLowerCase(java.util.Locale.ROOT)));
+        if (text.isBlank()) {
+            throw new ModelFileException(where + " must hold a JSON object, but holds nothing");
         }
-        return Optional.of(new JsonFile(where, root));
+        Object root;
+        try {
+            root = Json.parse(text);
+        } catch (InvalidJsonException e) {
+            throw new ModelFileException(where + " is not valid JSON: " + e.reason() + " (" + position(text, e.offset())
+                    + ")", e);
+        }
+        if (!(root instanceof Map)) {
+            throw new ModelFileException(where + " must hold a JSON object, but holds "
+                    + (root instanceof List ? "an array" : describe(root)));
+        }
+        return Optional.of(new JsonFile(where, object(root)));
     }
 
-    JsonNode root() {
+    /** "line 3, column 14" for a character offset, as an editor counts them (from 1). */
+    static String position(String text, int offset) {
+        int line = 1;
+        int lineStart = 0;
+        for (int i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
+            line++;
+            lineStart = i + 1;
+        }
+        return "line " + line + ", column " + (offset - lineStart + 1);
+    }
+
+    Map<String, Object> root() {
         return root;
     }
 
@@ -68,72 +86,76 @@ final class JsonFile {
         return fault(path, "'" + value + "' is not supported (supported: " + supported + ")");
     }
 
-    /** The node's field, or null if it is absent or JSON null. */
-    static JsonNode get(JsonNode node, String name) {
-        JsonNode v = node.get(name);
-        return v == null || v.isNull() ? null : v;
+    Map<String, Object> requireObject(Map<String, Object> parent, String name, String path) {
+        return object(require(parent, name, path), path);
     }
 
-    JsonNode requireObject(JsonNode parent, String name, String path) {
-        JsonNode v = get(parent, name);
+    List<Object> requireArray(Map<String, Object> parent, String name, String path) {
+        return array(require(parent, name, path), path);
+    }
+
+    String requireString(Map<String, Object> parent, String name, String path) {
+        return string(require(parent, name, path), path);
+    }
+
+    private Object require(Map<String, Object> parent, String name, String path) {
+        Object v = parent.get(name);
         if (v == null) {
             throw fault(path, "is missing");
         }
-        if (!v.isObject()) {
+        return v;
+    }
+
+    Map<String, Object> object(Object v, String path) {
+        if (!(v instanceof Map)) {
             throw fault(path, "must be an object, not " + describe(v));
         }
-        return v;
+        return object(v);
     }
 
-    JsonNode requireArray(JsonNode parent, String name, String path) {
-        JsonNode v = get(parent, name);
-        if (v == null) {
-            throw fault(path, "is missing");
-        }
-        if (!v.isArray()) {
+    @SuppressWarnings("unchecked") // Json makes every object a Map with String keys
+    private static Map<String, Object> object(Object map) {
+        return (Map<String, Object>) map;
+    }
+
+    @SuppressWarnings("unchecked")
+    List<Object> array(Object v, String path) {
+        if (!(v instanceof List)) {
             throw fault(path, "must be an array, not " + describe(v));
         }
-        return v;
+        return (List<Object>) v;
     }
 
-    String requireString(JsonNode parent, String name, String path) {
-        JsonNode v = get(parent, name);
-        if (v == null) {
-            throw fault(path, "is missing");
-        }
-        return string(v, path);
-    }
-
-    String string(JsonNode v, String path) {
-        if (!v.isTextual()) {
+    String string(Object v, String path) {
+        if (!(v instanceof String s)) {
             throw fault(path, "must be a string, not " + describe(v));
         }
-        return v.textValue();
+        return s;
     }
 
     /** A boolean field; absent or null means dflt. */
-    boolean bool(JsonNode parent, String name, String path, boolean dflt) {
-        JsonNode v = get(parent, name);
+    boolean bool(Map<String, Object> parent, String name, String path, boolean dflt) {
+        Object v = parent.get(name);
         if (v == null) {
             return dflt;
         }
-        if (!v.isBoolean()) {
+        if (!(v instanceof Boolean b)) {
             throw fault(path, "must be true or false, not " + describe(v));
         }
-        return v.booleanValue();
+        return b;
     }
 
-    /** A token id: a whole number from 0 to Integer.MAX_VALUE. */
-    int id(JsonNode v, String path) {
-        if (!v.isIntegralNumber() || !v.canConvertToInt() || v.intValue() < 0) {
+    /** A token id: a whole number from 0 to Integer.MAX_VALUE (2.0 is not one, as for tokenizers). */
+    int id(Object v, String path) {
+        if (!(v instanceof Long n) || n < 0 || n > Integer.MAX_VALUE) {
             throw fault(path, "must be a token id (a whole number from 0), not " + describe(v));
         }
-        return v.intValue();
+        return n.intValue();
     }
 
-    /** A value for a message, cut short when long. */
-    static String describe(JsonNode v) {
-        String s = v.toString();
+    /** A value for a message, as JSON, cut short when long. */
+    static String describe(Object v) {
+        String s = Json.writeCompact(v);
         return s.length() > 80 ? s.substring(0, 77) + "..." : s;
     }
 }

@@ -1,8 +1,8 @@
 package io.moeoperator.engine.tokenizer;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -23,16 +23,17 @@ record TokenizerConfig(Optional<Boolean> addBos, Optional<Boolean> addEos, int b
     }
 
     private static Optional<Boolean> flag(JsonFile f, String name) {
-        return JsonFile.get(f.root(), name) == null ? Optional.empty() : Optional.of(f.bool(f.root(), name, name, false));
+        return f.root().get(name) == null ? Optional.empty() : Optional.of(f.bool(f.root(), name, name, false));
     }
 
     /** A token given as its text or as an AddedToken object {"content": ...}; its id. */
     private static int token(JsonFile f, String name, TokenizerJson.Parsed parsed) {
-        JsonNode v = JsonFile.get(f.root(), name);
+        Object v = f.root().get(name);
         if (v == null) {
             return -1;
         }
-        String text = v.isObject() ? f.requireString(v, "content", name + ".content") : f.string(v, name);
+        String text = v instanceof Map ? f.requireString(f.object(v, name), "content", name + ".content")
+                : f.string(v, name);
         int id = parsed.idOf(text);
         if (id < 0) {
             throw f.fault(name, "'" + text + "' is not a token of " + HfTokenizer.TOKENIZER_JSON);
@@ -46,10 +47,9 @@ record TokenizerConfig(Optional<Boolean> addBos, Optional<Boolean> addEos, int b
      * writes into the ByteLevel pre-tokenizer) with tokenizer.json's.
      */
     static void checkConsistent(JsonFile f, TokenizerJson.Parsed parsed) {
-        JsonNode decoder = JsonFile.get(f.root(), "added_tokens_decoder");
-        if (decoder != null) {
-            decoder = f.requireObject(f.root(), "added_tokens_decoder", "added_tokens_decoder");
-            for (var e : decoder.properties()) {
+        if (f.root().get("added_tokens_decoder") != null) {
+            Map<String, Object> decoder = f.requireObject(f.root(), "added_tokens_decoder", "added_tokens_decoder");
+            for (var e : decoder.entrySet()) {
                 String path = "added_tokens_decoder['" + e.getKey() + "']";
                 int id;
                 try {
@@ -57,12 +57,13 @@ record TokenizerConfig(Optional<Boolean> addBos, Optional<Boolean> addEos, int b
                 } catch (NumberFormatException ex) {
                     throw f.fault(path, "is keyed by '" + e.getKey() + "', which is not a token id");
                 }
-                String content = f.requireString(e.getValue(), "content", path + ".content");
+                Map<String, Object> token = f.object(e.getValue(), path);
+                String content = f.requireString(token, "content", path + ".content");
                 if (id >= parsed.vocabSize() || !parsed.texts()[id].equals(content)) {
                     throw f.fault(path + ".content", "'" + content + "' differs from tokenizer.json, where id " + id
                             + (id >= parsed.vocabSize() ? " does not exist" : " is '" + parsed.texts()[id] + "'"));
                 }
-                boolean special = f.bool(e.getValue(), "special", path + ".special", false);
+                boolean special = f.bool(token, "special", path + ".special", false);
                 boolean jsonSpecial = parsed.types()[id] == TokenType.CONTROL;
                 if (special != jsonSpecial) {
                     throw f.fault(path + ".special", "is " + special + " but tokenizer.json's added_tokens say "
@@ -70,8 +71,7 @@ record TokenizerConfig(Optional<Boolean> addBos, Optional<Boolean> addEos, int b
                 }
             }
         }
-        JsonNode prefix = JsonFile.get(f.root(), "add_prefix_space");
-        if (prefix != null) {
+        if (f.root().get("add_prefix_space") != null) {
             boolean value = f.bool(f.root(), "add_prefix_space", "add_prefix_space", false);
             if (parsed.addPrefixSpace().isPresent() && parsed.addPrefixSpace().get() != value) {
                 throw f.fault("add_prefix_space", "is " + value + " but tokenizer.json's ByteLevel pre_tokenizer has "
@@ -83,21 +83,22 @@ record TokenizerConfig(Optional<Boolean> addBos, Optional<Boolean> addEos, int b
 
     /** chat_template: a string, or a list of {"name", "template"} of which "default" is taken. */
     static Optional<String> chatTemplate(JsonFile f) {
-        JsonNode v = JsonFile.get(f.root(), "chat_template");
+        Object v = f.root().get("chat_template");
         if (v == null) {
             return Optional.empty();
         }
-        if (v.isTextual()) {
-            return Optional.of(v.textValue());
+        if (v instanceof String template) {
+            return Optional.of(template);
         }
-        if (!v.isArray()) {
+        if (!(v instanceof List<?> list)) {
             throw f.fault("chat_template", "must be a string or a list of named templates, not " + JsonFile.describe(v));
         }
         List<String> names = new ArrayList<>();
-        for (int i = 0; i < v.size(); i++) {
+        for (int i = 0; i < list.size(); i++) {
             String path = "chat_template[" + i + "]";
-            String name = f.requireString(v.get(i), "name", path + ".name");
-            String template = f.requireString(v.get(i), "template", path + ".template");
+            Map<String, Object> named = f.object(list.get(i), path);
+            String name = f.requireString(named, "name", path + ".name");
+            String template = f.requireString(named, "template", path + ".template");
             if (name.equals("default")) {
                 return Optional.of(template);
             }

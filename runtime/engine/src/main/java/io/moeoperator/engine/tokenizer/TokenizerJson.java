@@ -1,6 +1,5 @@
 package io.moeoperator.engine.tokenizer;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.moeoperator.engine.tokenizer.AddedTokenMatcher.AddedToken;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -56,12 +55,12 @@ final class TokenizerJson {
     private TokenizerJson() {}
 
     static Parsed parse(JsonFile f) {
-        JsonNode root = f.root();
-        JsonNode version = JsonFile.get(root, "version");
-        if (version != null && !"1.0".equals(version.asText())) {
-            throw f.unsupported("version", version.asText(), "1.0");
+        Map<String, Object> root = f.root();
+        Object version = root.get("version");
+        if (version != null && !"1.0".equals(f.string(version, "version"))) {
+            throw f.unsupported("version", (String) version, "1.0");
         }
-        JsonNode model = f.requireObject(root, "model", "model");
+        Map<String, Object> model = f.requireObject(root, "model", "model");
         checkModelOptions(f, model);
         Map<String, Integer> vocab = vocab(f, model);
         List<String[]> merges = merges(f, model, vocab);
@@ -96,22 +95,22 @@ final class TokenizerJson {
     }
 
     /** The BPE options; only those that byte-level BPE files use, with their neutral values, pass. */
-    private static void checkModelOptions(JsonFile f, JsonNode model) {
-        JsonNode type = JsonFile.get(model, "type");
+    private static void checkModelOptions(JsonFile f, Map<String, Object> model) {
+        Object type = model.get("type");
         if (type == null) {
             throw f.fault("model.type", "is missing (supported: BPE)");
         }
         if (!"BPE".equals(f.string(type, "model.type"))) {
-            throw f.unsupported("model.type", type.textValue(), "BPE");
+            throw f.unsupported("model.type", (String) type, "BPE");
         }
-        JsonNode dropout = JsonFile.get(model, "dropout");
-        if (dropout != null && !(dropout.isNumber() && dropout.doubleValue() == 0)) {
+        Object dropout = model.get("dropout");
+        if (dropout != null && !(dropout instanceof Number n && n.doubleValue() == 0)) {
             throw f.fault("model.dropout", JsonFile.describe(dropout) + " is not supported: BPE dropout makes"
                     + " encoding random (supported: null or 0)");
         }
         for (String affix : List.of("continuing_subword_prefix", "end_of_word_suffix")) {
-            JsonNode v = JsonFile.get(model, affix);
-            if (v != null && !(v.isTextual() && v.textValue().isEmpty())) {
+            Object v = model.get(affix);
+            if (v != null && !"".equals(v)) {
                 throw f.fault("model." + affix, JsonFile.describe(v) + " is not supported: byte-level BPE has"
                         + " none (supported: null)");
             }
@@ -120,18 +119,18 @@ final class TokenizerJson {
             throw f.fault("model.byte_fallback", "true is not supported: it belongs to SentencePiece-style"
                     + " vocabularies, and byte-level BPE has a token for every byte (supported: false)");
         }
-        JsonNode unk = JsonFile.get(model, "unk_token");
+        Object unk = model.get("unk_token");
         if (unk != null) {
             f.string(unk, "model.unk_token");
         }
     }
 
     /** model.vocab: text to id; the ids must be 0..n-1, each once. */
-    private static Map<String, Integer> vocab(JsonFile f, JsonNode model) {
-        JsonNode v = f.requireObject(model, "vocab", "model.vocab");
+    private static Map<String, Integer> vocab(JsonFile f, Map<String, Object> model) {
+        Map<String, Object> v = f.requireObject(model, "vocab", "model.vocab");
         Map<String, Integer> vocab = HashMap.newHashMap(v.size());
         String[] byId = new String[v.size()];
-        for (var e : v.properties()) {
+        for (var e : v.entrySet()) {
             String path = "model.vocab['" + e.getKey() + "']";
             int id = f.id(e.getValue(), path);
             if (id >= byId.length) {
@@ -152,13 +151,13 @@ final class TokenizerJson {
      * tokenizers does) or as [left, right] arrays. Both sides and their concatenation must be
      * tokens, as tokenizers requires.
      */
-    private static List<String[]> merges(JsonFile f, JsonNode model, Map<String, Integer> vocab) {
-        JsonNode m = f.requireArray(model, "merges", "model.merges");
-        boolean strings = !m.isEmpty() && m.get(0).isTextual();
+    private static List<String[]> merges(JsonFile f, Map<String, Object> model, Map<String, Integer> vocab) {
+        List<Object> m = f.requireArray(model, "merges", "model.merges");
+        boolean strings = !m.isEmpty() && m.getFirst() instanceof String;
         List<String[]> pairs = new ArrayList<>(m.size());
         for (int i = 0; i < m.size(); i++) {
             String path = "model.merges[" + i + "]";
-            JsonNode node = m.get(i);
+            Object node = m.get(i);
             String[] pair;
             if (strings) {
                 String line = f.string(node, path);
@@ -170,11 +169,11 @@ final class TokenizerJson {
                     throw f.fault(path, "'" + line + "' is not two tokens separated by one space");
                 }
             } else {
-                if (!node.isArray() || node.size() != 2) {
+                if (!(node instanceof List<?> two) || two.size() != 2) {
                     throw f.fault(path, "must be a pair [left, right] like the merges before it, not "
                             + JsonFile.describe(node));
                 }
-                pair = new String[] {f.string(node.get(0), path + "[0]"), f.string(node.get(1), path + "[1]")};
+                pair = new String[] {f.string(two.get(0), path + "[0]"), f.string(two.get(1), path + "[1]")};
             }
             for (String side : pair) {
                 if (!vocab.containsKey(side)) {
@@ -195,26 +194,22 @@ final class TokenizerJson {
      * its vocabulary id; the others get consecutive ids after the vocabulary, in file order. The
      * file's ids must be those (tokenizers would only warn and renumber).
      */
-    private static List<AddedToken> addedTokens(JsonFile f, JsonNode root, Map<String, Integer> vocab) {
-        JsonNode a = JsonFile.get(root, "added_tokens");
-        if (a == null) {
+    private static List<AddedToken> addedTokens(JsonFile f, Map<String, Object> root, Map<String, Integer> vocab) {
+        if (root.get("added_tokens") == null) {
             return List.of();
         }
-        a = f.requireArray(root, "added_tokens", "added_tokens");
+        List<Object> a = f.requireArray(root, "added_tokens", "added_tokens");
         List<AddedToken> out = new ArrayList<>(a.size());
         Map<String, Integer> seen = new HashMap<>();
         int nextId = vocab.size();
         for (int i = 0; i < a.size(); i++) {
             String path = "added_tokens[" + i + "]";
-            JsonNode t = a.get(i);
-            if (!t.isObject()) {
-                throw f.fault(path, "must be an object, not " + JsonFile.describe(t));
-            }
-            JsonNode idNode = JsonFile.get(t, "id");
-            if (idNode == null) {
+            Map<String, Object> t = f.object(a.get(i), path);
+            Object idValue = t.get("id");
+            if (idValue == null) {
                 throw f.fault(path + ".id", "is missing");
             }
-            int id = f.id(idNode, path + ".id");
+            int id = f.id(idValue, path + ".id");
             String content = f.requireString(t, "content", path + ".content");
             if (content.isEmpty()) {
                 throw f.fault(path + ".content", "is empty; an added token must have text");

@@ -1,9 +1,9 @@
 package io.moeoperator.engine.tokenizer;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -24,13 +24,13 @@ record TokenizerJsonPipeline(HfNormalizer normalizer, HfPreTokenizer preTokenize
         static final Template NONE = new Template(-1, -1);
     }
 
-    static TokenizerJsonPipeline parse(JsonFile f, JsonNode root, int vocabSize) {
+    static TokenizerJsonPipeline parse(JsonFile f, Map<String, Object> root, int vocabSize) {
         List<Normalizer.Form> forms = new ArrayList<>();
-        JsonNode n = JsonFile.get(root, "normalizer");
+        Object n = root.get("normalizer");
         if (n != null) {
             normalizer(f, n, "normalizer", forms);
         }
-        JsonNode pre = JsonFile.get(root, "pre_tokenizer");
+        Object pre = root.get("pre_tokenizer");
         if (pre == null) {
             throw f.fault("pre_tokenizer", "is missing: the engine supports byte-level BPE, whose pre_tokenizer"
                     + " ends in ByteLevel");
@@ -43,9 +43,9 @@ record TokenizerJsonPipeline(HfNormalizer normalizer, HfPreTokenizer preTokenize
             throw f.fault("pre_tokenizer", "must end in one ByteLevel and have no other (it has " + numByteLevel
                     + "): the engine supports byte-level BPE, whose other steps see the text itself");
         }
-        decoder(f, JsonFile.get(root, "decoder"), "decoder");
+        decoder(f, root.get("decoder"), "decoder");
         Template template = Template.NONE;
-        JsonNode post = JsonFile.get(root, "post_processor");
+        Object post = root.get("post_processor");
         if (post != null) {
             template = postProcessor(f, post, "post_processor", vocabSize);
         }
@@ -53,18 +53,16 @@ record TokenizerJsonPipeline(HfNormalizer normalizer, HfPreTokenizer preTokenize
                 Optional.of(bl.addPrefixSpace()));
     }
 
-    private static String type(JsonFile f, JsonNode node, String path) {
-        if (!node.isObject()) {
-            throw f.fault(path, "must be an object, not " + JsonFile.describe(node));
-        }
+    private static String type(JsonFile f, Map<String, Object> node, String path) {
         return f.requireString(node, "type", path + ".type");
     }
 
-    private static void normalizer(JsonFile f, JsonNode n, String path, List<Normalizer.Form> out) {
+    private static void normalizer(JsonFile f, Object value, String path, List<Normalizer.Form> out) {
+        Map<String, Object> n = f.object(value, path);
         String type = type(f, n, path);
         switch (type) {
             case "Sequence" -> {
-                JsonNode list = f.requireArray(n, "normalizers", path + ".normalizers");
+                List<Object> list = f.requireArray(n, "normalizers", path + ".normalizers");
                 for (int i = 0; i < list.size(); i++) {
                     normalizer(f, list.get(i), path + ".normalizers[" + i + "]", out);
                 }
@@ -77,11 +75,12 @@ record TokenizerJsonPipeline(HfNormalizer normalizer, HfPreTokenizer preTokenize
         }
     }
 
-    private static void preTokenizer(JsonFile f, JsonNode p, String path, List<HfPreTokenizer.Step> out) {
+    private static void preTokenizer(JsonFile f, Object value, String path, List<HfPreTokenizer.Step> out) {
+        Map<String, Object> p = f.object(value, path);
         String type = type(f, p, path);
         switch (type) {
             case "Sequence" -> {
-                JsonNode list = f.requireArray(p, "pretokenizers", path + ".pretokenizers");
+                List<Object> list = f.requireArray(p, "pretokenizers", path + ".pretokenizers");
                 for (int i = 0; i < list.size(); i++) {
                     preTokenizer(f, list.get(i), path + ".pretokenizers[" + i + "]", out);
                 }
@@ -99,17 +98,17 @@ record TokenizerJsonPipeline(HfNormalizer normalizer, HfPreTokenizer preTokenize
         }
     }
 
-    private static HfPreTokenizer.Split split(JsonFile f, JsonNode p, String path) {
-        JsonNode pattern = f.requireObject(p, "pattern", path + ".pattern");
+    private static HfPreTokenizer.Split split(JsonFile f, Map<String, Object> p, String path) {
+        Map<String, Object> pattern = f.requireObject(p, "pattern", path + ".pattern");
         OnigRegex regex;
-        if (pattern.size() == 1 && pattern.has("Regex")) {
+        if (pattern.size() == 1 && pattern.containsKey("Regex")) {
             String r = f.requireString(pattern, "Regex", path + ".pattern.Regex");
             try {
                 regex = OnigRegex.compile(r);
             } catch (IllegalArgumentException e) {
                 throw f.fault(path + ".pattern.Regex", "'" + r + "' " + e.getMessage());
             }
-        } else if (pattern.size() == 1 && pattern.has("String")) {
+        } else if (pattern.size() == 1 && pattern.containsKey("String")) {
             regex = OnigRegex.literal(f.requireString(pattern, "String", path + ".pattern.String"));
         } else {
             throw f.fault(path + ".pattern", "must be {\"Regex\": ...} or {\"String\": ...}, not "
@@ -124,14 +123,15 @@ record TokenizerJsonPipeline(HfNormalizer normalizer, HfPreTokenizer preTokenize
     }
 
     /** The decoder must be ByteLevel (alone or as the one element of a Sequence). */
-    private static void decoder(JsonFile f, JsonNode d, String path) {
-        if (d == null) {
+    private static void decoder(JsonFile f, Object value, String path) {
+        if (value == null) {
             throw f.fault(path, "is missing: byte-level BPE needs the ByteLevel decoder (without one, Hugging Face"
                     + " joins token texts with spaces)");
         }
+        Map<String, Object> d = f.object(value, path);
         String type = type(f, d, path);
         if (type.equals("Sequence")) {
-            JsonNode list = f.requireArray(d, "decoders", path + ".decoders");
+            List<Object> list = f.requireArray(d, "decoders", path + ".decoders");
             if (list.size() == 1) {
                 decoder(f, list.get(0), path + ".decoders[0]");
                 return;
@@ -143,7 +143,8 @@ record TokenizerJsonPipeline(HfNormalizer normalizer, HfPreTokenizer preTokenize
         }
     }
 
-    private static Template postProcessor(JsonFile f, JsonNode p, String path, int vocabSize) {
+    private static Template postProcessor(JsonFile f, Object value, String path, int vocabSize) {
+        Map<String, Object> p = f.object(value, path);
         String type = type(f, p, path);
         switch (type) {
             case "ByteLevel" -> {
@@ -153,7 +154,7 @@ record TokenizerJsonPipeline(HfNormalizer normalizer, HfPreTokenizer preTokenize
                 return template(f, p, path, vocabSize);
             }
             case "Sequence" -> {
-                JsonNode list = f.requireArray(p, "processors", path + ".processors");
+                List<Object> list = f.requireArray(p, "processors", path + ".processors");
                 Template found = Template.NONE;
                 for (int i = 0; i < list.size(); i++) {
                     Template t = postProcessor(f, list.get(i), path + ".processors[" + i + "]", vocabSize);
@@ -171,25 +172,27 @@ record TokenizerJsonPipeline(HfNormalizer normalizer, HfPreTokenizer preTokenize
     }
 
     /** TemplateProcessing's single template: at most one special token before $A and one after. */
-    private static Template template(JsonFile f, JsonNode p, String path, int vocabSize) {
-        JsonNode single = f.requireArray(p, "single", path + ".single");
-        JsonNode specials = f.requireObject(p, "special_tokens", path + ".special_tokens");
+    private static Template template(JsonFile f, Map<String, Object> p, String path, int vocabSize) {
+        List<Object> single = f.requireArray(p, "single", path + ".single");
+        Map<String, Object> specials = f.requireObject(p, "special_tokens", path + ".special_tokens");
         List<Integer> before = new ArrayList<>();
         List<Integer> after = new ArrayList<>();
         boolean seenText = false;
         for (int i = 0; i < single.size(); i++) {
             String at = path + ".single[" + i + "]";
-            JsonNode item = single.get(i);
-            if (item.has("Sequence")) {
-                String id = f.requireString(item.get("Sequence"), "id", at + ".Sequence.id");
+            Map<String, Object> item = f.object(single.get(i), at);
+            if (item.containsKey("Sequence")) {
+                String id = f.requireString(f.requireObject(item, "Sequence", at + ".Sequence"), "id",
+                        at + ".Sequence.id");
                 if (!id.equals("A") || seenText) {
                     throw f.fault(at, "is sequence '" + id + "' (supported: the text, A, once)");
                 }
                 seenText = true;
-            } else if (item.has("SpecialToken")) {
-                String name = f.requireString(item.get("SpecialToken"), "id", at + ".SpecialToken.id");
+            } else if (item.containsKey("SpecialToken")) {
+                String name = f.requireString(f.requireObject(item, "SpecialToken", at + ".SpecialToken"), "id",
+                        at + ".SpecialToken.id");
                 String sp = path + ".special_tokens['" + name + "']";
-                JsonNode ids = f.requireArray(f.requireObject(specials, name, sp), "ids", sp + ".ids");
+                List<Object> ids = f.requireArray(f.requireObject(specials, name, sp), "ids", sp + ".ids");
                 if (ids.size() != 1) {
                     throw f.fault(sp + ".ids", "has " + ids.size() + " ids (supported: one)");
                 }

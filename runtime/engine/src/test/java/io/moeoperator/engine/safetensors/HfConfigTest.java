@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.moeoperator.engine.json.Json;
 import io.moeoperator.engine.model.ExpertRouting;
 import io.moeoperator.engine.model.GatingFunction;
 import io.moeoperator.engine.model.ModelConfig;

@@ -56,11 +56,15 @@ class HfTokenizerMalformedTest {
         assertFault("model directory " + dir + ": tokenizer.json is not valid JSON: ", "(line ");
         Files.writeString(dir.resolve("tokenizer.json"), "");
         assertFault("tokenizer.json must hold a JSON object, but holds nothing");
-        Files.writeString(dir.resolve("tokenizer.json"), "{\"version\": \"1.0\", \"version\": \"1.0\"}");
-        assertFault("tokenizer.json is not valid JSON: Duplicate field 'version'");
+        Files.writeString(dir.resolve("tokenizer.json"), "[{}]");
+        assertFault("tokenizer.json must hold a JSON object, but holds an array");
+        Files.writeString(dir.resolve("tokenizer.json"), "{\"version\": \"1.0\",\n  \"version\": \"1.0\"}");
+        assertFault("tokenizer.json is not valid JSON: duplicate key \"version\" (line 2, column 3)");
+        Files.write(dir.resolve("tokenizer.json"), new byte[] {'{', '"', (byte) 0xC3, '"', ':', '1', '}'});
+        assertFault("tokenizer.json is not valid UTF-8 text");
         Files.writeString(dir.resolve("generation_config.json"), "{} []");
         Files.writeString(dir.resolve("tokenizer.json"), text);
-        assertFault("generation_config.json is not valid JSON: ");
+        assertFault("generation_config.json is not valid JSON: unexpected data after the document (line 1, column 4)");
     }
 
     @Test

@@ -1,16 +1,19 @@
-package io.moeoperator.engine.safetensors;
+package io.moeoperator.engine.json;
 
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
- * A strict RFC 8259 JSON reader for the small documents of a model directory (config.json, the
- * safetensors index and headers): objects become {@link Map}s in file order, arrays {@link List}s,
- * integers {@link Long}, other numbers {@link Double}, {@code null} Java null. Duplicate keys, trailing
- * data and nesting deeper than {@value #MAX_DEPTH} are errors; the message gives the byte offset.
+ * A strict RFC 8259 JSON reader and writer for the files of a model directory (config.json, the
+ * safetensors index and headers, tokenizer.json and its companions): objects become {@link Map}s in
+ * file order, arrays {@link List}s, integers {@link Long}, other numbers {@link Double}, {@code null}
+ * Java null. Duplicate keys, trailing data and nesting deeper than {@value #MAX_DEPTH} are errors
+ * ({@link InvalidJsonException}, with the offset). Being the engine's own, it costs a fresh JVM a
+ * handful of classes where Jackson's first use loads several hundred.
  */
 public final class Json {
     static final int MAX_DEPTH = 64;
@@ -23,7 +26,7 @@ public final class Json {
         this.text = text;
     }
 
-    /** Parses one JSON document; throws {@link IllegalArgumentException} saying what and where. */
+    /** Parses one JSON document; throws {@link InvalidJsonException} saying what and where. */
     public static Object parse(String text) {
         Json p = new Json(text);
         p.skipSpace();
@@ -76,12 +79,12 @@ public final class Json {
             skipSpace();
             expect(':');
             skipSpace();
-            Object v = value();
-            if (map.containsKey(key)) {
+            int size = map.size();
+            map.put(key, value());
+            if (map.size() == size) {
                 pos = keyAt;
                 throw error("duplicate key \"" + key + "\"");
             }
-            map.put(key, v);
             skipSpace();
             char ch = next();
             if (ch == '}') {
@@ -183,9 +186,11 @@ public final class Json {
 
     private Object number() {
         int start = pos;
-        if (peek() == '-') {
+        boolean negative = peek() == '-';
+        if (negative) {
             pos++;
         }
+        int digits = pos;
         if (peek() == '0') {
             pos++;
         } else if (isDigit(peek())) {
@@ -195,6 +200,7 @@ public final class Json {
         } else {
             throw error("bad number");
         }
+        int digitsEnd = pos;
         boolean integral = true;
         if (peek() == '.') {
             integral = false;
@@ -218,6 +224,14 @@ public final class Json {
             while (isDigit(peek())) {
                 pos++;
             }
+        }
+        if (integral && digitsEnd - digits <= 18) {
+            // A tokenizer.json holds a few hundred thousand ids: add them up rather than cut and parse.
+            long v = 0;
+            for (int i = digits; i < digitsEnd; i++) {
+                v = v * 10 + (text.charAt(i) - '0');
+            }
+            return negative ? -v : v;
         }
         String s = text.substring(start, pos);
         if (integral) {
@@ -276,8 +290,8 @@ public final class Json {
         }
     }
 
-    private IllegalArgumentException error(String what) {
-        return new IllegalArgumentException("invalid JSON at character " + pos + ": " + what);
+    private InvalidJsonException error(String what) {
+        return new InvalidJsonException(pos, what);
     }
 
     /**
@@ -290,14 +304,31 @@ public final class Json {
         return b.append('\n').toString();
     }
 
+    /** Writes a value on one line without spaces, as a message quotes it: {"type":"BPE","dropout":0.1}. */
+    public static String writeCompact(Object value) {
+        StringBuilder b = new StringBuilder();
+        write(value, b, null);
+        return b.toString();
+    }
+
+    /** @param indent the indentation of the line the value is on; null for compact */
     private static void write(Object v, StringBuilder b, String indent) {
         switch (v) {
             case null -> b.append("null");
-            case String s -> b.append(SafetensorsWriter.quote(s));
+            case String s -> b.append(quote(s));
             case Boolean bool -> b.append(bool);
             case Float f -> b.append(finite(f.doubleValue(), Float.toString(f)));
             case Double d -> b.append(finite(d, Double.toString(d)));
             case Number n -> b.append(n.longValue());
+            case Map<?, ?> m when indent == null -> {
+                b.append('{');
+                int i = 0;
+                for (Map.Entry<?, ?> e : m.entrySet()) {
+                    b.append(i++ > 0 ? "," : "").append(quote((String) e.getKey())).append(':');
+                    write(e.getValue(), b, null);
+                }
+                b.append('}');
+            }
             case Map<?, ?> m -> {
                 if (m.isEmpty()) {
                     b.append("{}");
@@ -307,7 +338,7 @@ public final class Json {
                 b.append("{\n");
                 int i = 0;
                 for (Map.Entry<?, ?> e : m.entrySet()) {
-                    b.append(inner).append(SafetensorsWriter.quote((String) e.getKey())).append(": ");
+                    b.append(inner).append(quote((String) e.getKey())).append(": ");
                     write(e.getValue(), b, inner);
                     b.append(++i < m.size() ? ",\n" : "\n");
                 }
@@ -317,7 +348,7 @@ public final class Json {
                 b.append('[');
                 for (int i = 0; i < l.size(); i++) {
                     write(l.get(i), b, indent);
-                    b.append(i + 1 < l.size() ? ", " : "");
+                    b.append(i + 1 == l.size() ? "" : indent == null ? "," : ", ");
                 }
                 b.append(']');
             }
@@ -330,5 +361,25 @@ public final class Json {
             throw new IllegalArgumentException("JSON has no " + d);
         }
         return text;
+    }
+
+    /** A JSON string literal: quotes, backslashes and control characters escaped, the rest as is. */
+    public static String quote(String s) {
+        StringBuilder b = new StringBuilder(s.length() + 2).append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            switch (ch) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                default -> {
+                    if (ch < 0x20) {
+                        b.append(String.format(Locale.ROOT, "\\u%04x", (int) ch));
+                    } else {
+                        b.append(ch);
+                    }
+                }
+            }
+        }
+        return b.append('"').toString();
     }
 }
