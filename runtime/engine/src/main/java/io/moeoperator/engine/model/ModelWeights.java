@@ -42,7 +42,7 @@ public record ModelWeights(
         WeightSource source = allOf;
         if (partial) {
             allOf.mappings().forEach(PageAdvice::random);
-            source = new PrefetchingSource(allOf);
+            source = allOf.mapMatrices(ModelWeights::prefetch); // each tensor looked up is read whole
         }
         List<LayerWeights> layers = new ArrayList<>(c.numLayers());
         for (int l = 0; l < c.numLayers(); l++) {
@@ -169,6 +169,15 @@ public record ModelWeights(
             out[h] = f32(kvB.name() + ".uv[" + h + "]", v, c.vHead(), lora);
         }
         return out;
+    }
+
+    /** Starts reading a matrix (and its scales) from the file whole ({@link PageAdvice#willNeed}). */
+    private static WeightMatrix prefetch(WeightMatrix m) {
+        PageAdvice.willNeed(m.data());
+        if (m.scales() != null) {
+            PageAdvice.willNeed(m.scales().data());
+        }
+        return m;
     }
 
     private static WeightMatrix f32(String name, float[] values, int rows, int cols) {

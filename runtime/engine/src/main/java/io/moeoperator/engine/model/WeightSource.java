@@ -43,6 +43,14 @@ public interface WeightSource extends AutoCloseable {
     /** Bytes one routed expert's three matrices (and their scales) take in the files. */
     long expertFileBytes(int layer, int expert);
 
+    /**
+     * This source with every matrix it hands out passed through {@code each} first (read advice; another
+     * numerics policy). Closing the result closes this source.
+     */
+    default WeightSource mapMatrices(java.util.function.UnaryOperator<WeightMatrix> each) {
+        return new MatrixMappingSource(this, each);
+    }
+
     /** Unmaps the files: no view handed out may be used afterwards. */
     @Override
     void close();

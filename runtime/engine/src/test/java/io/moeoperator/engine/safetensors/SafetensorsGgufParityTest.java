@@ -9,6 +9,7 @@ import io.moeoperator.engine.exec.LoadedModel;
 import io.moeoperator.engine.exec.ModelFormat;
 import io.moeoperator.engine.gguf.GgmlType;
 import io.moeoperator.engine.gguf.GgufWeightSource;
+import io.moeoperator.engine.kernel.ActivationRounding;
 import io.moeoperator.engine.kernel.VectorOps;
 import io.moeoperator.engine.kernel.WeightMatrix;
 import io.moeoperator.engine.model.DeepSeek2Model;
@@ -82,7 +83,7 @@ class SafetensorsGgufParityTest {
         SyntheticHfWriter.write(spec, hf, options);
         assertEquals(options.numShards() > 1, Files.exists(hf.resolve(SafetensorsCheckpoint.INDEX)));
         try (VectorOps ops = new VectorOps(1);
-             WeightSource a = new UnroundedActivations(GgufWeightSource.open(gguf));
+             WeightSource a = GgufWeightSource.open(gguf).mapMatrices(SafetensorsGgufParityTest::unrounded);
              WeightSource b = SafetensorsWeightSource.open(hf)) {
             assertEquals(options.ropeHalves() ? RopePairing.HALVES : RopePairing.INTERLEAVED, b.config().ropePairing());
             List<float[][]> fromGguf = run(new DeepSeek2Model(a, ops));
@@ -168,6 +169,11 @@ class SafetensorsGgufParityTest {
         try (var files = Files.list(dir)) {
             return files.filter(p -> p.toString().endsWith(suffix)).mapToLong(p -> p.toFile().length()).sum();
         }
+    }
+
+    /** The matrix multiplying its activations unrounded, as a Hugging Face checkpoint's do. */
+    static WeightMatrix unrounded(WeightMatrix w) {
+        return new WeightMatrix(w.name(), w.type(), w.rows(), w.cols(), w.data(), w.scales(), ActivationRounding.NONE);
     }
 
     /** Logits after a 12-token prompt and after each of 4 greedy decode steps. */

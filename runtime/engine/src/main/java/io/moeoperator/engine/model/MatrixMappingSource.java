@@ -1,15 +1,12 @@
-package io.moeoperator.engine.safetensors;
+package io.moeoperator.engine.model;
 
-import io.moeoperator.engine.kernel.ActivationRounding;
 import io.moeoperator.engine.kernel.WeightMatrix;
-import io.moeoperator.engine.model.ModelConfig;
-import io.moeoperator.engine.model.TensorRole;
-import io.moeoperator.engine.model.WeightSource;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
-/** A weight source whose matrices multiply their activations unrounded, as a Hugging Face checkpoint's do. */
-record UnroundedActivations(WeightSource source) implements WeightSource {
+/** {@link WeightSource#mapMatrices}: a source whose matrices pass through {@code each} as they are looked up. */
+record MatrixMappingSource(WeightSource source, UnaryOperator<WeightMatrix> each) implements WeightSource {
 
     @Override
     public ModelConfig config() {
@@ -28,12 +25,12 @@ record UnroundedActivations(WeightSource source) implements WeightSource {
 
     @Override
     public WeightMatrix matrix(TensorRole role, int layer, int rows, int cols) {
-        return unrounded(source.matrix(role, layer, rows, cols));
+        return each.apply(source.matrix(role, layer, rows, cols));
     }
 
     @Override
     public WeightMatrix expert(TensorRole role, int layer, int expert, int rows, int cols) {
-        return unrounded(source.expert(role, layer, expert, rows, cols));
+        return each.apply(source.expert(role, layer, expert, rows, cols));
     }
 
     @Override
@@ -59,9 +56,5 @@ record UnroundedActivations(WeightSource source) implements WeightSource {
     @Override
     public void close() {
         source.close();
-    }
-
-    private static WeightMatrix unrounded(WeightMatrix w) {
-        return new WeightMatrix(w.name(), w.type(), w.rows(), w.cols(), w.data(), w.scales(), ActivationRounding.NONE);
     }
 }
