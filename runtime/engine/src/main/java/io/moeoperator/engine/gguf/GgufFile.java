@@ -1,15 +1,12 @@
 package io.moeoperator.engine.gguf;
 
+import io.moeoperator.engine.model.MappedModelFile;
 import io.moeoperator.engine.model.PageAdvice;
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -112,23 +109,7 @@ public final class GgufFile implements AutoCloseable {
      * ({@link PageAdvice#random}).
      */
     public static GgufFile open(Path path, boolean sparse) {
-        if (!Files.isRegularFile(path)) {
-            throw new GgufException("model file " + path + " does not exist or is not a regular file");
-        }
-        Arena arena = Arena.ofShared();
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
-            if (sparse) {
-                PageAdvice.random(seg);
-            }
-            return new GgufFile(path, arena, seg);
-        } catch (IOException e) {
-            arena.close();
-            throw new GgufException("model file " + path + ": cannot read: " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            arena.close();
-            throw e;
-        }
+        return MappedModelFile.open(path, sparse, GgufException::new, (arena, mapping) -> new GgufFile(path, arena, mapping));
     }
 
     public Path path() {

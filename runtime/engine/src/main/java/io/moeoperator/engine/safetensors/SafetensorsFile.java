@@ -2,20 +2,17 @@ package io.moeoperator.engine.safetensors;
 
 import io.moeoperator.engine.gguf.GgmlType;
 import io.moeoperator.engine.json.Json;
+import io.moeoperator.engine.model.MappedModelFile;
 import io.moeoperator.engine.model.ModelFileException;
 import io.moeoperator.engine.model.PageAdvice;
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -101,23 +98,7 @@ public final class SafetensorsFile implements AutoCloseable {
 
     /** As {@link #open(Path)}; {@code sparse}: no read-ahead from the header's first read on ({@link PageAdvice#random}). */
     public static SafetensorsFile open(Path path, boolean sparse) {
-        if (!Files.isRegularFile(path)) {
-            throw new ModelFileException("model file " + path + " does not exist or is not a regular file");
-        }
-        Arena arena = Arena.ofShared();
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            MemorySegment seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
-            if (sparse) {
-                PageAdvice.random(seg);
-            }
-            return new SafetensorsFile(path, arena, seg);
-        } catch (IOException e) {
-            arena.close();
-            throw new ModelFileException("model file " + path + ": cannot read: " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            arena.close();
-            throw e;
-        }
+        return MappedModelFile.open(path, sparse, ModelFileException::new, (arena, mapping) -> new SafetensorsFile(path, arena, mapping));
     }
 
     private Tensor tensor(String name, Object value) {
