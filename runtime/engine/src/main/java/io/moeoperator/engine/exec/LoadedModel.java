@@ -16,6 +16,8 @@ import io.moeoperator.engine.tokenizer.BpeTokenizer;
 import io.moeoperator.engine.tokenizer.HfTokenizer;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * A model opened for inference: its files (one GGUF file, or a Hugging Face directory of
@@ -30,14 +32,14 @@ public final class LoadedModel implements AutoCloseable {
     private final Optional<String> chatTemplate;
     private final ModelFormat format;
 
-    private LoadedModel(ModelFormat format, WeightSource source, VectorOps ops, ExpertParallelism ep,
+    private LoadedModel(ModelFormat format, WeightSource source, VectorOps ops, DeepSeek2Model model,
                         BpeTokenizer tokenizer, Optional<String> chatTemplate) {
         this.format = format;
         this.source = source;
         this.ops = ops;
         this.tokenizer = tokenizer;
         this.chatTemplate = chatTemplate;
-        this.model = new DeepSeek2Model(source, ops, ep);
+        this.model = model;
     }
 
     /** Opens {@code path} and computes with {@code threads} CPU threads. */
@@ -66,22 +68,19 @@ public final class LoadedModel implements AutoCloseable {
             case GGUF -> GgufWeightSource.open(path, sparse);
             case SAFETENSORS -> SafetensorsWeightSource.open(path, sparse);
         };
+        // The tokenizer is read while the weights load: in a fresh JVM each takes tens to hundreds of
+        // milliseconds (DeepSeek-V3's tokenizer.json about 0.8 s), and neither needs the other.
+        CompletableFuture<TokenizerFiles> tokenizing = CompletableFuture.supplyAsync(
+                () -> TokenizerFiles.read(source, path), task -> Thread.ofPlatform().daemon().name("moe-tokenizer-load").start(task));
         VectorOps ops = null;
         try {
-            BpeTokenizer tokenizer;
-            Optional<String> chatTemplate;
-            if (source instanceof GgufWeightSource gguf) {
-                tokenizer = BpeTokenizer.fromGguf(gguf.file().metadata());
-                chatTemplate = gguf.file().metadata().findString("tokenizer.chat_template");
-            } else {
-                HfTokenizer hf = HfTokenizer.load(path);
-                tokenizer = hf.tokenizer();
-                chatTemplate = hf.chatTemplate();
-                checkVocabulary(source, tokenizer);
-            }
             ops = new VectorOps(threads);
-            return new LoadedModel(format, source, ops, ep, tokenizer, chatTemplate);
-        } catch (RuntimeException e) {
+            DeepSeek2Model model = new DeepSeek2Model(source, ops, ep);
+            TokenizerFiles t = await(tokenizing);
+            checkVocabulary(source, t.tokenizer());
+            return new LoadedModel(format, source, ops, model, t.tokenizer(), t.chatTemplate());
+        } catch (RuntimeException | Error e) {
+            tokenizing.handle((t, fault) -> null).join(); // it may still read the files being closed
             if (ops != null) {
                 ops.close();
             }
@@ -90,15 +89,44 @@ public final class LoadedModel implements AutoCloseable {
         }
     }
 
+    /** The tokenizer and chat template, from the GGUF file's metadata or the directory's tokenizer files. */
+    private record TokenizerFiles(BpeTokenizer tokenizer, Optional<String> chatTemplate) {
+        static TokenizerFiles read(WeightSource source, Path path) {
+            if (source instanceof GgufWeightSource gguf) {
+                return new TokenizerFiles(BpeTokenizer.fromGguf(gguf.file().metadata()),
+                        gguf.file().metadata().findString("tokenizer.chat_template"));
+            }
+            HfTokenizer hf = HfTokenizer.load(path);
+            return new TokenizerFiles(hf.tokenizer(), hf.chatTemplate());
+        }
+    }
+
+    /** The future's value, or the fault that ended it as thrown where it happened. */
+    private static <T> T await(CompletableFuture<T> future) {
+        try {
+            return future.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw e;
+        }
+    }
+
     /**
-     * The weights' vocabulary must hold every token the tokenizer can produce: config.json's
-     * vocab_size may be larger (padding rows), never smaller.
+     * The weights' vocabulary must hold every token the tokenizer can produce: it may be larger
+     * (padding rows, never sampled), never smaller.
      */
     private static void checkVocabulary(WeightSource source, BpeTokenizer tokenizer) {
         int vocab = source.config().vocabSize();
         if (tokenizer.vocabSize() > vocab) {
-            throw new ModelFileException("model directory " + source.name() + ": tokenizer.json has " + tokenizer.vocabSize()
-                    + " tokens but config.json's vocab_size is " + vocab + " (the embedding has a row per token)");
+            String files = source instanceof GgufWeightSource ? "its tokenizer has " : "tokenizer.json has ";
+            String rows = source instanceof GgufWeightSource ? " rows in token_embd" : " in config.json's vocab_size";
+            throw new ModelFileException("model " + source.name() + ": " + files + tokenizer.vocabSize()
+                    + " tokens but the weights only " + vocab + rows + " (the embedding has a row per token)");
         }
     }
 

@@ -1,15 +1,18 @@
 package io.moeoperator.engine.exec;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.moeoperator.engine.gguf.GgmlType;
+import io.moeoperator.engine.model.ModelFileException;
 import io.moeoperator.engine.safetensors.SafetensorsFile;
 import io.moeoperator.engine.sample.Sampler;
 import io.moeoperator.engine.sample.SamplingParams;
 import io.moeoperator.engine.synth.SynthSpec;
 import io.moeoperator.engine.synth.SyntheticHfWriter;
 import io.moeoperator.engine.synth.SyntheticVocab;
+import io.moeoperator.engine.tokenizer.HfTokenizerWriter;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
@@ -19,6 +22,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -87,6 +91,18 @@ class PaddedVocabularyTest {
                         params + ": " + Arrays.toString(r.generatedTokens()));
             }
         }
+    }
+
+    @Test
+    void aTokenizerLargerThanTheWeightsIsRefused(@TempDir Path other) throws Exception {
+        SynthSpec spec = SynthSpec.builder().vocabSize(TOKENS).hidden(64).numLayers(1).numHeads(2).qLoraRank(0)
+                .kvLoraRank(32).qkNope(16).qkRope(8).vHead(16).ffDense(64).ffExpert(32).numExperts(4)
+                .numExpertsUsed(2).numDenseLeading(1).contextLength(64).build();
+        SyntheticHfWriter.write(spec, other, SyntheticHfWriter.Options.DEFAULT);
+        HfTokenizerWriter.write(SyntheticVocab.build(ROWS, spec.preTokenizer()).tokenizer(), Optional.empty(), other);
+        ModelFileException e = assertThrows(ModelFileException.class, () -> LoadedModel.open(other, 1).close());
+        assertEquals("model " + other.getFileName() + ": tokenizer.json has " + ROWS + " tokens but the weights only "
+                + TOKENS + " in config.json's vocab_size (the embedding has a row per token)", e.getMessage());
     }
 
     @Test
