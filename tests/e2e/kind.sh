@@ -4,7 +4,7 @@
 # deploy/examples/tiny-cpu.yaml, completions through its Service equal to a local moe generate,
 # two serving groups, uninstall), delete the cluster.
 #
-# Needs: docker (with a running daemon), kind, kubectl >= 1.23, helm 3, curl, a JDK 25 (bin/java-home) and
+# Needs: docker (with a running daemon), kind, kubectl >= 1.23, helm 3, curl, python3, a JDK 25 (bin/java-home) and
 # Maven Central for the build; about 4 CPUs and 6 GiB for the cluster (two groups of two 1-CPU pods).
 # tiny-cpu.yaml shards its experts over two pods, so its groups become Ready only with a runtime
 # that has expert parallelism (`moe serve --ep-*`, docs/operator.md).
@@ -35,6 +35,7 @@ need kind "https://kind.sigs.k8s.io/docs/user/quick-start/#installation"
 need kubectl "https://kubernetes.io/docs/tasks/tools/"
 need helm "https://helm.sh/docs/intro/install/"
 need curl "your package manager"
+need python3 "your package manager"
 if ((${#missing[@]})); then
   printf 'kind.sh: missing tools:\n' >&2
   printf '  %s\n' "${missing[@]}" >&2
