@@ -79,6 +79,60 @@ for _ in $(seq 10); do
 done
 passed "2 groups Ready; 10 requests through the Service answered alike"
 
+step "delete one rank's pod while a request streams from its group"
+rank0=$(k get pods -n "$app_ns" -l serving.moe-operator.io/deployment=tiny-cpu -o name | grep -- '-g0-.*-0$' | head -1)
+rank1=${rank0%-0}-1
+rank0_ip=$(k get -n "$app_ns" "$rank0" -o jsonpath='{.status.podIP}')
+long_request='{"model": "synthetic", "prompt": "Once upon a time", "max_tokens": 900, "temperature": 0, "stream": true}'
+# Four long streams at once (this tiny model streams 900 tokens in about 3 s alone), all on rank 0 of
+# group 0; its peer rank 1 is killed as soon as they have started.
+k exec -n "$app_ns" client -- sh -c "rm -f /tmp/stream*; for i in 1 2 3 4; do (timeout 120 wget -q -O /tmp/stream\$i \
+  --header 'Content-Type: application/json' --post-data '$long_request' http://$rank0_ip:8000/v1/completions; \
+  echo \$? > /tmp/stream\$i.rc) & done; wait" >/dev/null 2>&1 &
+streams_pid=$!
+for _ in $(seq 50); do k exec -n "$app_ns" client -- sh -c 'test -s /tmp/stream1' 2>/dev/null && break; sleep 0.1; done
+killed_at=$SECONDS
+# Force: the rank dies at once, as in a crash (a graceful delete lets it drain its work first).
+k delete -n "$app_ns" "$rank1" --grace-period=0 --force >/dev/null 2>&1
+wait "$streams_pid" || true
+ended_after=$((SECONDS - killed_at))
+chunks=$(k exec -n "$app_ns" client -- sh -c 'for i in 1 2 3 4; do grep -c "^data: {" /tmp/stream$i; done' | tr '\n' ' ')
+for n in $chunks; do
+  ((n < 900)) || die "a request streamed all its tokens though a rank of its group was killed (chunks: $chunks)"
+done
+((ended_after <= 30)) || die "the requests ran on for $ended_after s after their group lost a rank"
+passed "4 streaming requests ended ${ended_after} s after ${rank1#pod/} was killed (chunks streamed: $chunks)"
+recover_start=$SECONDS
+k wait -n "$app_ns" --for=condition=Ready moe/tiny-cpu --timeout=5m >/dev/null || die "tiny-cpu did not recover"
+wait_for "$app_ns" moe/tiny-cpu '{.status.readyReplicas}' 2 300 || die "the group did not come back"
+got=$(k exec -n "$app_ns" client -- timeout 60 wget -q -O - --header 'Content-Type: application/json' \
+  --post-data "$completion_request" "http://$rank0_ip:8000/v1/completions" | completion_text) || die "the recovered group did not answer"
+[[ $got == "$expected" ]] || die "the recovered group answered '$got'"
+passed "the group recovered by itself in $((SECONDS - recover_start)) s and answers as before"
+
+step "delete the operator's leader: the standby takes over and recreates nothing"
+lease_holder() { k get lease -n "$operator_ns" moe-operator-leader -o jsonpath='{.spec.holderIdentity}' 2>/dev/null; }
+leader=$(lease_holder)
+[[ -n $leader ]] || die "no operator holds the lease"
+leader_pod=$(k get pods -n "$operator_ns" -o name | grep -- "${leader%-*}" | head -1)
+[[ -n $leader_pod ]] || die "no pod of the lease holder $leader"
+uids_before=$(k get statefulsets,services -n "$app_ns" -o jsonpath='{range .items[*]}{.metadata.uid}{"\n"}{end}' | sort)
+killed_at=$SECONDS
+k delete -n "$operator_ns" "$leader_pod" --wait=false >/dev/null
+new_leader=""
+for _ in $(seq 120); do
+  new_leader=$(lease_holder)
+  [[ -n $new_leader && $new_leader != "$leader" ]] && break
+  sleep 0.5
+done
+[[ -n $new_leader && $new_leader != "$leader" ]] || die "no other operator took the lease within 60 s"
+took=$((SECONDS - killed_at))
+k scale -n "$app_ns" moe/tiny-cpu --replicas=1 >/dev/null
+wait_for "$app_ns" moe/tiny-cpu '{.status.replicas}' 1 120 || die "the new leader did not act on a scale-down"
+uids_after=$(k get statefulsets,services -n "$app_ns" -o jsonpath='{range .items[*]}{.metadata.uid}{"\n"}{end}' | sort)
+[[ -z $(comm -13 <(echo "$uids_before") <(echo "$uids_after")) ]] || die "the new leader created objects anew: $(comm -13 <(echo "$uids_before") <(echo "$uids_after"))"
+passed "lease taken over in ${took} s by ${new_leader}; it scaled tiny-cpu down; no StatefulSet or Service recreated"
+
 step "uninstall: the operator, the deployment and the CRD leave nothing behind"
 k delete namespace "$app_ns" --wait --timeout=3m >/dev/null || die "namespace $app_ns was not deleted"
 uninstall_operator
