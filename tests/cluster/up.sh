@@ -29,7 +29,7 @@ die() { log "$*"; exit 1; }
 
 [[ $(id -u) == 0 ]] || die "needs root"
 [[ -f $state/pids ]] && die "a cluster runs already ($state/pids); tests/cluster/down.sh first"
-node_ip=$(ip -4 route get 1.1.1.1 2>/dev/null | awk '{for (i = 1; i < NF; i++) if ($i == "src") print $(i + 1)}')
+node_ip=$(ip -4 route get 1.1.1.1 2>/dev/null | awk '{for (i = 1; i < NF; i++) if ($i == "src") print $(i + 1)}' || true)
 [[ -n $node_ip ]] || node_ip=$(hostname -I | awk '{print $1}')
 mkdir -p "$state"/{pki,logs,cni,kubelet,dns,etcd}
 : >"$state/pids"
