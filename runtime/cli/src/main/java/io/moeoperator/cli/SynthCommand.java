@@ -5,6 +5,8 @@ import io.moeoperator.engine.model.GatingFunction;
 import io.moeoperator.engine.synth.SynthSpec;
 import io.moeoperator.engine.synth.SyntheticHfWriter;
 import io.moeoperator.engine.synth.SyntheticModelWriter;
+import io.moeoperator.engine.synth.SyntheticVocab;
+import io.moeoperator.engine.tokenizer.HfTokenizer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -16,6 +18,7 @@ import picocli.CommandLine.Option;
                 + "or the same model as a Hugging Face directory with --format safetensors.")
 final class SynthCommand implements Callable<Integer> {
     private static final SynthSpec D = SynthSpec.demo();
+    static final int DEFAULT_VOCAB = 512;
 
     @Option(names = "--out", required = true, paramLabel = "PATH", description = "the GGUF file, or the directory for safetensors")
     Path out;
@@ -27,7 +30,11 @@ final class SynthCommand implements Callable<Integer> {
     @Option(names = "--type", description = "weight type of matrices: F32, F16, BF16, Q8_0, Q4_0 (GGUF), "
             + "F8_E4M3 (safetensors, 128x128 block scales); default ${DEFAULT-VALUE}")
     GgmlType type = D.weightType();
-    @Option(names = "--vocab-size", description = "default ${DEFAULT-VALUE}") int vocabSize = D.vocabSize();
+    @Option(names = "--vocab-size", description = "default " + SynthCommand.DEFAULT_VOCAB + ", or the size of --tokenizer's vocabulary")
+    Integer vocabSize;
+    @Option(names = "--tokenizer", paramLabel = "DIR", description = "a Hugging Face model directory whose tokenizer.json to use"
+            + " (a real vocabulary, such as DeepSeek-V3's) instead of one trained on a small built-in corpus")
+    Path tokenizer;
     @Option(names = "--hidden", description = "default ${DEFAULT-VALUE}") int hidden = D.hidden();
     @Option(names = "--layers", description = "default ${DEFAULT-VALUE}") int layers = D.numLayers();
     @Option(names = "--heads", description = "default ${DEFAULT-VALUE}") int heads = D.numHeads();
@@ -58,10 +65,22 @@ final class SynthCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        SynthSpec spec = new SynthSpec(vocabSize, hidden, layers, heads, qLoraRank, kvLoraRank, qkNope, qkRope, vHead,
+        SyntheticVocab vocab = null;
+        if (tokenizer != null) {
+            vocab = SyntheticVocab.of(HfTokenizer.load(tokenizer).tokenizer(), preTokenizer);
+            if (vocabSize != null && vocabSize != vocab.tokens().size()) {
+                throw new IllegalArgumentException("--vocab-size " + vocabSize + " differs from the " + vocab.tokens().size()
+                        + " tokens of " + tokenizer.resolve(HfTokenizer.TOKENIZER_JSON) + "; leave it out");
+            }
+        }
+        int vocabRows = vocab != null ? vocab.tokens().size() : vocabSize != null ? vocabSize : DEFAULT_VOCAB;
+        SynthSpec spec = new SynthSpec(vocabRows, hidden, layers, heads, qLoraRank, kvLoraRank, qkNope, qkRope, vHead,
                 ffDense, ffExpert, experts, expertsUsed, sharedExperts, denseLayers, contextLength, gating, weightsNorm,
                 weightsScale, routerBias, yarnFactor, yarnOriginalContext, yarnLogMultiplier, ropeTheta, D.rmsEps(),
                 type, logitScale, preTokenizer, seed);
+        if (vocab == null) {
+            vocab = SyntheticVocab.build(spec.vocabSize(), spec.preTokenizer());
+        }
         boolean safetensors = switch (format) {
             case "gguf" -> false;
             case "safetensors" -> true;
@@ -72,7 +91,7 @@ final class SynthCommand implements Callable<Integer> {
         }
         if (safetensors) {
             long t0 = System.nanoTime();
-            SyntheticHfWriter.write(spec, out, new SyntheticHfWriter.Options(shards, false));
+            SyntheticHfWriter.write(spec, vocab, out, new SyntheticHfWriter.Options(shards, false));
             long bytes;
             try (var files = Files.list(out)) {
                 bytes = files.mapToLong(p -> p.toFile().length()).sum();
@@ -85,7 +104,7 @@ final class SynthCommand implements Callable<Integer> {
             Log.info("warning: llama.cpp b4916 treats only 27-layer deepseek2 models as q-lora-free; it will not load this file");
         }
         long t0 = System.nanoTime();
-        SyntheticModelWriter.write(spec, out);
+        SyntheticModelWriter.write(spec, vocab, out);
         Log.info("wrote %s (%.1f MB) in %.1f s", out, Files.size(out) / 1e6, (System.nanoTime() - t0) / 1e9);
         return 0;
     }

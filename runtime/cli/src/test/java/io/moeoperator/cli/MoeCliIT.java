@@ -111,6 +111,25 @@ class MoeCliIT {
     }
 
     @Test
+    void synthTakesARealTokenizerFromAHuggingFaceDirectory() throws Exception {
+        Path source = MODEL.resolveSibling("tokenizer-source");
+        assertEquals(0, moe("synth", "--format", "safetensors", "--out", source.toString(), "--vocab-size", "700",
+                "--hidden", "64", "--layers", "2", "--experts", "4", "--experts-used", "2").exit());
+        Path gguf = MODEL.resolveSibling("with-tokenizer.gguf");
+        Run synth = moe("synth", "--out", gguf.toString(), "--tokenizer", source.toString(), "--hidden", "64", "--layers", "2",
+                "--experts", "4", "--experts-used", "2");
+        assertEquals(0, synth.exit(), synth.err());
+        String[] tokenize = {"tokenize", "--text", "Hello world, 12345 <｜end▁of▁sentence｜> über", "--model"};
+        Run fromGguf = moe(with(tokenize, gguf.toString()));
+        assertEquals(0, fromGguf.exit(), fromGguf.err());
+        assertEquals(moe(with(tokenize, source.toString())).out(), fromGguf.out());
+        Run mismatch = moe("synth", "--out", gguf.toString(), "--tokenizer", source.toString(), "--vocab-size", "512");
+        assertEquals(1, mismatch.exit(), mismatch.err());
+        assertTrue(mismatch.err().contains("--vocab-size 512 differs from the 700 tokens of " + source.resolve("tokenizer.json")),
+                mismatch.err());
+    }
+
+    @Test
     void aBrokenHuggingFaceDirectoryIsOneLineNamingTheFile() throws Exception {
         Path dir = MODEL.resolveSibling("broken-hf");
         Run synth = moe("synth", "--format", "safetensors", "--out", dir.toString(), "--hidden", "64", "--layers", "2",

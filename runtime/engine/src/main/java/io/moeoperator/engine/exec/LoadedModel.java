@@ -62,16 +62,28 @@ public final class LoadedModel implements AutoCloseable {
             throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         }
         format.check(path);
+        // The tokenizer is read while the weights load: in a fresh JVM each takes tens to hundreds of
+        // milliseconds (DeepSeek-V3's tokenizer.json about half a second), and neither needs the other.
+        // A Hugging Face directory's tokenizer files are read from the start; GGUF's once the file is open.
+        CompletableFuture<TokenizerFiles> tokenizing = format == ModelFormat.SAFETENSORS
+                ? inBackground(() -> TokenizerFiles.huggingFace(path)) : null;
         // An expert-parallel rank reads only part of the files: map them for that from the start.
         boolean sparse = ep.size() > 1;
-        WeightSource source = switch (format) {
-            case GGUF -> GgufWeightSource.open(path, sparse);
-            case SAFETENSORS -> SafetensorsWeightSource.open(path, sparse);
-        };
-        // The tokenizer is read while the weights load: in a fresh JVM each takes tens to hundreds of
-        // milliseconds (DeepSeek-V3's tokenizer.json about 0.8 s), and neither needs the other.
-        CompletableFuture<TokenizerFiles> tokenizing = CompletableFuture.supplyAsync(
-                () -> TokenizerFiles.read(source, path), task -> Thread.ofPlatform().daemon().name("moe-tokenizer-load").start(task));
+        WeightSource source;
+        try {
+            source = switch (format) {
+                case GGUF -> GgufWeightSource.open(path, sparse);
+                case SAFETENSORS -> SafetensorsWeightSource.open(path, sparse);
+            };
+        } catch (RuntimeException | Error e) {
+            if (tokenizing != null) {
+                tokenizing.handle((t, fault) -> null).join();
+            }
+            throw e;
+        }
+        if (source instanceof GgufWeightSource gguf) {
+            tokenizing = inBackground(() -> TokenizerFiles.gguf(gguf));
+        }
         VectorOps ops = null;
         try {
             ops = new VectorOps(threads);
@@ -91,14 +103,19 @@ public final class LoadedModel implements AutoCloseable {
 
     /** The tokenizer and chat template, from the GGUF file's metadata or the directory's tokenizer files. */
     private record TokenizerFiles(BpeTokenizer tokenizer, Optional<String> chatTemplate) {
-        static TokenizerFiles read(WeightSource source, Path path) {
-            if (source instanceof GgufWeightSource gguf) {
-                return new TokenizerFiles(BpeTokenizer.fromGguf(gguf.file().metadata()),
-                        gguf.file().metadata().findString("tokenizer.chat_template"));
-            }
-            HfTokenizer hf = HfTokenizer.load(path);
+        static TokenizerFiles gguf(GgufWeightSource gguf) {
+            return new TokenizerFiles(BpeTokenizer.fromGguf(gguf.file().metadata()),
+                    gguf.file().metadata().findString("tokenizer.chat_template"));
+        }
+
+        static TokenizerFiles huggingFace(Path dir) {
+            HfTokenizer hf = HfTokenizer.load(dir);
             return new TokenizerFiles(hf.tokenizer(), hf.chatTemplate());
         }
+    }
+
+    private static <T> CompletableFuture<T> inBackground(java.util.function.Supplier<T> work) {
+        return CompletableFuture.supplyAsync(work, task -> Thread.ofPlatform().daemon().name("moe-tokenizer-load").start(task));
     }
 
     /** The future's value, or the fault that ended it as thrown where it happened. */

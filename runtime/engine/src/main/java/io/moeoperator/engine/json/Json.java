@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A strict RFC 8259 JSON reader and writer for the files of a model directory (config.json, the
@@ -18,19 +19,34 @@ import java.util.Map;
 public final class Json {
     static final int MAX_DEPTH = 64;
 
-    private final String text;
-    private int pos;
+    final String text;
+    int pos;
     private int depth;
+    /** Dotted key paths from the root whose values are left unparsed; empty for a whole tree. */
+    private final Set<String> deferred;
 
-    private Json(String text) {
+    Json(String text, int pos, Set<String> deferred) {
         this.text = text;
+        this.pos = pos;
+        this.deferred = deferred;
     }
 
     /** Parses one JSON document; throws {@link InvalidJsonException} saying what and where. */
     public static Object parse(String text) {
-        Json p = new Json(text);
+        return parse(text, Set.of());
+    }
+
+    /**
+     * Parses one JSON document but leaves the values at {@code deferred} (dotted paths of object
+     * keys from the root, such as "model.vocab") as {@link Deferred} text, to be read with a
+     * {@link JsonReader} straight into the structure the caller needs: a tokenizer.json's 128,000
+     * vocabulary entries and merges then never become a tree of maps and boxed numbers first. A
+     * deferred value's extent is found here; its syntax is checked as it is read.
+     */
+    public static Object parse(String text, Set<String> deferred) {
+        Json p = new Json(text, 0, deferred);
         p.skipSpace();
-        Object v = p.value();
+        Object v = p.value(deferred.isEmpty() ? null : "");
         p.skipSpace();
         if (p.pos != text.length()) {
             throw p.error("unexpected data after the document");
@@ -38,13 +54,50 @@ public final class Json {
         return v;
     }
 
-    private Object value() {
+    /**
+     * A value left as text by {@link #parse(String, Set)}: read it with {@link #reader()}.
+     *
+     * @param start   the offset of its first character in the document, end that past its last
+     * @param entries an object's keys or an array's elements (commas at its top level plus one), so
+     *                that a reader can size what it fills; 0 for an empty one or a scalar
+     */
+    public record Deferred(String text, int start, int end, int entries) {
+        public JsonReader reader() {
+            return new JsonReader(new Json(text, start, Set.of()), end, entries);
+        }
+
+        /** Whether it is an object ('{'), array ('['), and so on: its first character. */
+        public char first() {
+            return text.charAt(start);
+        }
+
+        /** The value as written, cut short when long (for messages). */
+        @Override
+        public String toString() {
+            return end - start > 80 ? text.substring(start, start + 77) + "..." : text.substring(start, end);
+        }
+    }
+
+    /** A value; {@code path} is its key path when values below it may be deferred, else null. */
+    private Object value(String path) {
+        if (path != null && deferred.contains(path)) {
+            int start = pos;
+            int entries = skipValue();
+            return new Deferred(text, start, pos, entries);
+        }
+        return path == null ? value() : switch (peek()) {
+            case '{' -> object(path);
+            default -> value();
+        };
+    }
+
+    Object value() {
         if (pos >= text.length()) {
             throw error("unexpected end of the document");
         }
         char ch = text.charAt(pos);
         return switch (ch) {
-            case '{' -> object();
+            case '{' -> object(null);
             case '[' -> array();
             case '"' -> string();
             case 't' -> literal("true", Boolean.TRUE);
@@ -59,7 +112,7 @@ public final class Json {
         };
     }
 
-    private Map<String, Object> object() {
+    private Map<String, Object> object(String path) {
         enter();
         pos++;
         Map<String, Object> map = new LinkedHashMap<>();
@@ -80,7 +133,7 @@ public final class Json {
             expect(':');
             skipSpace();
             int size = map.size();
-            map.put(key, value());
+            map.put(key, value(path == null ? null : below(path, key)));
             if (map.size() == size) {
                 pos = keyAt;
                 throw error("duplicate key \"" + key + "\"");
@@ -124,7 +177,7 @@ public final class Json {
         }
     }
 
-    private String string() {
+    String string() {
         pos++; // opening quote
         // Most strings (tensor names, keys) have no escapes: take them whole.
         for (int end = pos; end < text.length(); end++) {
@@ -180,6 +233,78 @@ public final class Json {
                     pos--;
                     throw error("bad escape '\\" + esc + "'");
                 }
+            }
+        }
+    }
+
+    /** The path of key under path if some deferred path is it or lies below it, else null. */
+    private String below(String path, String key) {
+        String child = path.isEmpty() ? key : path + "." + key;
+        for (String d : deferred) {
+            if (d.equals(child) || d.startsWith(child + ".")) {
+                return child;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Moves past one value without building it: strings to their closing quote, objects and arrays
+     * to their closing bracket. What lies between is checked when a {@link JsonReader} reads it.
+     * Returns the number of entries of an object or array (see {@link Deferred#entries}).
+     */
+    private int skipValue() {
+        char first = peek();
+        if (first != '{' && first != '[') {
+            if (first == '"') {
+                pos++;
+                skipString();
+                return 0;
+            }
+            // A number or a literal: the reader of the deferred value judges it.
+            while (pos < text.length() && ",}] \t\n\r".indexOf(text.charAt(pos)) < 0) {
+                pos++;
+            }
+            return 0;
+        }
+        int open = 0;
+        int commas = 0;
+        boolean empty = true;
+        do {
+            if (pos >= text.length()) {
+                throw error("unexpected end of the document");
+            }
+            char ch = text.charAt(pos++);
+            switch (ch) {
+                case '"' -> skipString();
+                case '{', '[' -> {
+                    if (++open > MAX_DEPTH) {
+                        pos--;
+                        throw error("nested deeper than " + MAX_DEPTH + " levels");
+                    }
+                }
+                case '}', ']' -> open--;
+                case ',' -> commas += open == 1 ? 1 : 0;
+                default -> { }
+            }
+            if (open == 1 && ch != '{' && ch != '[' && ch != ' ' && ch != '\t' && ch != '\n' && ch != '\r') {
+                empty = false;
+            }
+        } while (open > 0);
+        return empty && commas == 0 ? 0 : commas + 1;
+    }
+
+    private void skipString() {
+        while (true) {
+            if (pos >= text.length()) {
+                throw error("unexpected end of the document");
+            }
+            char ch = text.charAt(pos++);
+            if (ch == '"') {
+                return;
+            }
+            if (ch == '\\') {
+                pos++;
             }
         }
     }
@@ -262,25 +387,25 @@ public final class Json {
         return ch >= '0' && ch <= '9';
     }
 
-    private char peek() {
+    char peek() {
         return pos < text.length() ? text.charAt(pos) : '\0';
     }
 
-    private char next() {
+    char next() {
         if (pos >= text.length()) {
             throw error("unexpected end of the document");
         }
         return text.charAt(pos++);
     }
 
-    private void expect(char ch) {
+    void expect(char ch) {
         if (next() != ch) {
             pos--;
             throw error("expected '" + ch + "'");
         }
     }
 
-    private void skipSpace() {
+    void skipSpace() {
         while (pos < text.length()) {
             char ch = text.charAt(pos);
             if (ch != ' ' && ch != '\t' && ch != '\n' && ch != '\r') {
@@ -290,7 +415,7 @@ public final class Json {
         }
     }
 
-    private InvalidJsonException error(String what) {
+    InvalidJsonException error(String what) {
         return new InvalidJsonException(pos, what);
     }
 

@@ -8,6 +8,7 @@ import io.moeoperator.engine.tokenizer.PreTokenizer;
 import io.moeoperator.engine.tokenizer.SpecialTokens;
 import io.moeoperator.engine.tokenizer.TokenType;
 import io.moeoperator.engine.tokenizer.TrainedVocab;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -28,6 +29,25 @@ public record SyntheticVocab(List<String> tokens, int[] tokenTypes, List<String>
                 PreTokenizer.fromGgufName(preTokenizer), List.of(BOS, EOS));
         return new SyntheticVocab(v.tokens(), v.ggufTokenTypes(), v.merges(), preTokenizer,
                 v.tokens().indexOf(BOS), v.tokens().indexOf(EOS));
+    }
+
+    /**
+     * The vocabulary of an existing tokenizer (a real one, such as DeepSeek-V3's 129K tokens read from
+     * tokenizer.json), written to GGUF with the llama.cpp pre-tokenizer {@code preTokenizer}.
+     */
+    public static SyntheticVocab of(BpeTokenizer t, String preTokenizer) {
+        List<String> tokens = new ArrayList<>(t.vocabSize());
+        int[] types = new int[t.vocabSize()];
+        for (int id = 0; id < t.vocabSize(); id++) {
+            tokens.add(t.tokenText(id));
+            types[id] = t.tokenType(id).ggufId();
+        }
+        List<String> merges = t.merges().stream().map(pair -> pair[0] + " " + pair[1]).toList();
+        if (t.bosId() < 0 || t.eosId() < 0) {
+            throw new IllegalArgumentException("the tokenizer names no " + (t.bosId() < 0 ? "BOS" : "EOS")
+                    + " token, which a synthetic model needs");
+        }
+        return new SyntheticVocab(tokens, types, merges, preTokenizer, t.bosId(), t.eosId());
     }
 
     /**

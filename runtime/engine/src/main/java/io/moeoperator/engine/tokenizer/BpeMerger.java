@@ -52,19 +52,10 @@ final class BpeMerger {
     }
 
     /**
-     * Builds the rank table from (left, right) pairs in rank order, as Hugging Face tokenizers does:
-     * a repeated pair keeps its last rank (its merge table is a map filled in order). The caller
-     * has checked that both sides and their concatenation are tokens. A pair whose sides contain a
-     * space can never apply to byte-level text (whose symbols have none) and is left out.
+     * A rank table built as Hugging Face tokenizers builds it (see {@code TokenizerJson.merges}):
+     * keys "left right", a repeated pair at its last rank, pairs with a space in a side left out.
      */
-    static BpeMerger ofPairs(List<String[]> pairs, Map<String, Integer> vocab, boolean ignoreMerges) {
-        Map<String, Integer> ranks = HashMap.newHashMap(pairs.size());
-        for (int rank = 0; rank < pairs.size(); rank++) {
-            String[] p = pairs.get(rank);
-            if (p[0].indexOf(' ') < 0 && p[1].indexOf(' ') < 0) {
-                ranks.put(p[0] + ' ' + p[1], rank);
-            }
-        }
+    static BpeMerger ofRanks(Map<String, Integer> ranks, Map<String, Integer> vocab, boolean ignoreMerges) {
         return new BpeMerger(ranks, vocab, ignoreMerges);
     }
 

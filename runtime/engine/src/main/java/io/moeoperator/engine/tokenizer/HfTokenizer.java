@@ -48,7 +48,7 @@ public record HfTokenizer(BpeTokenizer tokenizer, Optional<String> chatTemplate)
         if (!Files.isDirectory(modelDir)) {
             throw new ModelFileException("model directory " + modelDir + " is not a directory");
         }
-        JsonFile tokenizerJson = JsonFile.readIfPresent(modelDir, TOKENIZER_JSON).orElseThrow(() ->
+        JsonFile tokenizerJson = JsonFile.readIfPresent(modelDir, TOKENIZER_JSON, TokenizerJson.DEFERRED).orElseThrow(() ->
                 new ModelFileException("model directory " + modelDir + ": " + TOKENIZER_JSON + " is missing; the"
                         + " engine reads a Hugging Face model's tokenizer from it (not from vocab.json and"
                         + " merges.txt, nor from a SentencePiece tokenizer.model)"));

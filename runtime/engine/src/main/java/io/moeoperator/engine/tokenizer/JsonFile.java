@@ -2,6 +2,7 @@ package io.moeoperator.engine.tokenizer;
 
 import io.moeoperator.engine.json.InvalidJsonException;
 import io.moeoperator.engine.json.Json;
+import io.moeoperator.engine.json.JsonReader;
 import io.moeoperator.engine.model.ModelFileException;
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
@@ -11,6 +12,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * One JSON file of a model directory, read strictly by {@link Json} (a key given twice or data
@@ -24,15 +26,25 @@ import java.util.Optional;
  */
 final class JsonFile {
     private final String where;
+    private final String text;
     private final Map<String, Object> root;
 
-    private JsonFile(String where, Map<String, Object> root) {
+    private JsonFile(String where, String text, Map<String, Object> root) {
         this.where = where;
+        this.text = text;
         this.root = root;
     }
 
     /** Reads dir/name; empty if the file does not exist. */
     static Optional<JsonFile> readIfPresent(Path dir, String name) {
+        return readIfPresent(dir, name, Set.of());
+    }
+
+    /**
+     * Reads dir/name, leaving the values at the {@code deferred} key paths as {@link Json.Deferred}
+     * (read them with {@link #read}); empty if the file does not exist.
+     */
+    static Optional<JsonFile> readIfPresent(Path dir, String name, Set<String> deferred) {
         String where = "model directory " + dir + ": " + name;
         String text;
         try {
@@ -49,16 +61,46 @@ final class JsonFile {
         }
         Object root;
         try {
-            root = Json.parse(text);
+            root = Json.parse(text, deferred);
         } catch (InvalidJsonException e) {
-            throw new ModelFileException(where + " is not valid JSON: " + e.reason() + " (" + position(text, e.offset())
-                    + ")", e);
+            throw invalid(where, text, e);
         }
         if (!(root instanceof Map)) {
             throw new ModelFileException(where + " must hold a JSON object, but holds "
                     + (root instanceof List ? "an array" : describe(root)));
         }
-        return Optional.of(new JsonFile(where, object(root)));
+        return Optional.of(new JsonFile(where, text, object(root)));
+    }
+
+    private static ModelFileException invalid(String where, String text, InvalidJsonException e) {
+        return new ModelFileException(where + " is not valid JSON: " + e.reason() + " (" + position(text, e.offset()) + ")", e);
+    }
+
+    /** What a reader of a deferred value makes of it. */
+    interface DeferredRead<T> {
+        T read(JsonReader reader);
+    }
+
+    /**
+     * Reads the deferred value at {@code path} (an object, {@code kind} '{', or an array, '[') with
+     * {@code body}; a syntax error in it is reported like one anywhere else in the file.
+     */
+    <T> T read(Map<String, Object> parent, String name, String path, char kind, DeferredRead<T> body) {
+        Object v = parent.get(name);
+        if (v == null) {
+            throw fault(path, "is missing");
+        }
+        if (!(v instanceof Json.Deferred d) || d.first() != kind) {
+            throw fault(path, "must be " + (kind == '{' ? "an object" : "an array") + ", not " + describe(v));
+        }
+        try {
+            JsonReader r = d.reader();
+            T result = body.read(r);
+            r.end();
+            return result;
+        } catch (InvalidJsonException e) {
+            throw invalid(where, text, e);
+        }
     }
 
     /** "line 3, column 14" for a character offset, as an editor counts them (from 1). */
@@ -155,6 +197,9 @@ final class JsonFile {
 
     /** A value for a message, as JSON, cut short when long. */
     static String describe(Object v) {
+        if (v instanceof Json.Deferred d) {
+            return d.toString();
+        }
         String s = Json.writeCompact(v);
         return s.length() > 80 ? s.substring(0, 77) + "..." : s;
     }

@@ -1,13 +1,17 @@
 package io.moeoperator.engine.tokenizer;
 
 import io.moeoperator.engine.tokenizer.AddedTokenMatcher.AddedToken;
+import java.util.AbstractMap;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * Reads a Hugging Face tokenizer.json (format "1.0", as tokenizers 0.23 reads it) into the parts of
@@ -62,9 +66,19 @@ final class TokenizerJson {
         }
         Map<String, Object> model = f.requireObject(root, "model", "model");
         checkModelOptions(f, model);
-        Map<String, Integer> vocab = vocab(f, model);
-        List<String[]> merges = merges(f, model, vocab);
-        BpeMerger merger = BpeMerger.ofPairs(merges, vocab, f.bool(model, "ignore_merges", "model.ignore_merges", false));
+        boolean ignoreMerges = f.bool(model, "ignore_merges", "model.ignore_merges", false);
+        // The merges are read on a thread of their own while the vocabulary is (each is a few hundred
+        // milliseconds in a fresh JVM for DeepSeek-V3's), then checked against it.
+        CompletableFuture<BpeModelReader.Merges> reading = CompletableFuture.supplyAsync(() -> BpeModelReader.merges(f, model),
+                task -> Thread.ofPlatform().daemon().name("moe-tokenizer-merges").start(task));
+        BpeModelReader.Vocab v;
+        try {
+            v = BpeModelReader.vocab(f, model);
+        } finally {
+            reading.handle((m, fault) -> null).join();
+        }
+        Map<String, Integer> vocab = v.ids();
+        BpeMerger merger = BpeMerger.ofRanks(BpeModelReader.ranks(joined(reading), vocab), vocab, ignoreMerges);
 
         List<AddedToken> added = addedTokens(f, root, vocab);
         int size = vocab.size();
@@ -72,13 +86,10 @@ final class TokenizerJson {
             size = Math.max(size, t.id() + 1);
         }
         TokenizerJsonPipeline p = TokenizerJsonPipeline.parse(f, root, size);
-        String[] texts = new String[size];
+        String[] texts = Arrays.copyOf(v.byId(), size);
         TokenType[] types = new TokenType[size];
-        Map<String, Integer> textToId = new HashMap<>(vocab);
-        vocab.forEach((text, id) -> {
-            texts[id] = text;
-            types[id] = TokenType.NORMAL;
-        });
+        Arrays.fill(types, 0, vocab.size(), TokenType.NORMAL);
+        Map<String, Integer> addedIds = new HashMap<>();
         String[] pieceTexts = texts.clone();
         Set<String> specialContents = new HashSet<>();
         added.stream().filter(AddedToken::special).forEach(t -> specialContents.add(t.content()));
@@ -87,11 +98,27 @@ final class TokenizerJson {
             pieceTexts[t.id()] = t.normalized() ? p.normalizer().normalize(t.content()) : t.content();
             // Decoding skips a token when the text it decodes from is a special token's content.
             types[t.id()] = specialContents.contains(pieceTexts[t.id()]) ? TokenType.CONTROL : TokenType.USER_DEFINED;
-            textToId.put(t.content(), t.id());
+            addedIds.put(t.content(), t.id());
         }
+        Map<String, Integer> textToId = new AddedOverVocab(addedIds, vocab);
         Segmenter segmenter = new HfSegmenter(matcher(f, added, false, p.normalizer()),
                 matcher(f, added, true, p.normalizer()), p.normalizer(), p.preTokenizer());
         return new Parsed(texts, pieceTexts, types, textToId, merger, segmenter, p.template(), p.addPrefixSpace());
+    }
+
+    /** The future's value, its fault thrown as it was thrown where it happened. */
+    private static <T> T joined(CompletableFuture<T> future) {
+        try {
+            return future.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw e;
+        }
     }
 
     /** The BPE options; only those that byte-level BPE files use, with their neutral values, pass. */
@@ -125,69 +152,8 @@ final class TokenizerJson {
         }
     }
 
-    /** model.vocab: text to id; the ids must be 0..n-1, each once. */
-    private static Map<String, Integer> vocab(JsonFile f, Map<String, Object> model) {
-        Map<String, Object> v = f.requireObject(model, "vocab", "model.vocab");
-        Map<String, Integer> vocab = HashMap.newHashMap(v.size());
-        String[] byId = new String[v.size()];
-        for (var e : v.entrySet()) {
-            String path = "model.vocab['" + e.getKey() + "']";
-            int id = f.id(e.getValue(), path);
-            if (id >= byId.length) {
-                throw f.fault(path, "is " + id + ", but model.vocab has " + byId.length + " entries, whose ids must"
-                        + " run from 0 to " + (byId.length - 1));
-            }
-            if (byId[id] != null) {
-                throw f.fault(path, "is " + id + ", which model.vocab also gives to '" + byId[id] + "'");
-            }
-            byId[id] = e.getKey();
-            vocab.put(e.getKey(), id);
-        }
-        return vocab;
-    }
-
-    /**
-     * model.merges, either as "left right" strings (lines starting "#version" are skipped, as
-     * tokenizers does) or as [left, right] arrays. Both sides and their concatenation must be
-     * tokens, as tokenizers requires.
-     */
-    private static List<String[]> merges(JsonFile f, Map<String, Object> model, Map<String, Integer> vocab) {
-        List<Object> m = f.requireArray(model, "merges", "model.merges");
-        boolean strings = !m.isEmpty() && m.getFirst() instanceof String;
-        List<String[]> pairs = new ArrayList<>(m.size());
-        for (int i = 0; i < m.size(); i++) {
-            String path = "model.merges[" + i + "]";
-            Object node = m.get(i);
-            String[] pair;
-            if (strings) {
-                String line = f.string(node, path);
-                if (line.startsWith("#version")) {
-                    continue;
-                }
-                pair = line.split(" ", -1);
-                if (pair.length != 2) {
-                    throw f.fault(path, "'" + line + "' is not two tokens separated by one space");
-                }
-            } else {
-                if (!(node instanceof List<?> two) || two.size() != 2) {
-                    throw f.fault(path, "must be a pair [left, right] like the merges before it, not "
-                            + JsonFile.describe(node));
-                }
-                pair = new String[] {f.string(two.get(0), path + "[0]"), f.string(two.get(1), path + "[1]")};
-            }
-            for (String side : pair) {
-                if (!vocab.containsKey(side)) {
-                    throw f.fault(path, "names '" + side + "', which is not in model.vocab");
-                }
-            }
-            if (!vocab.containsKey(pair[0] + pair[1])) {
-                throw f.fault(path, "merges '" + pair[0] + "' and '" + pair[1] + "' into '" + pair[0] + pair[1]
-                        + "', which is not in model.vocab");
-            }
-            pairs.add(pair);
-        }
-        return pairs;
-    }
+    /** The parts of tokenizer.json read straight from its text (the large ones), not as a tree first. */
+    static final Set<String> DEFERRED = Set.of("model.vocab", "model.merges");
 
     /**
      * added_tokens, with the ids tokenizers gives them: a content that is in the vocabulary keeps
@@ -264,5 +230,45 @@ final class TokenizerJson {
             patterns.add(pattern);
         }
         return new AddedTokenMatcher(tokens, patterns);
+    }
+
+    /**
+     * Every token text to its id: the added tokens over the vocabulary (an added token whose content
+     * is also a vocabulary entry has that entry's id). A view, so that 128,000 entries are not
+     * copied into a second map at start-up; the BPE model keeps looking up the vocabulary alone.
+     */
+    private static final class AddedOverVocab extends AbstractMap<String, Integer> {
+        private final Map<String, Integer> added;
+        private final Map<String, Integer> vocab;
+        private final int size;
+
+        AddedOverVocab(Map<String, Integer> added, Map<String, Integer> vocab) {
+            this.added = added;
+            this.vocab = vocab;
+            this.size = vocab.size() + (int) added.keySet().stream().filter(text -> !vocab.containsKey(text)).count();
+        }
+
+        @Override
+        public int size() {
+            return size;
+        }
+
+        @Override
+        public Integer get(Object text) {
+            Integer id = added.get(text);
+            return id != null ? id : vocab.get(text);
+        }
+
+        @Override
+        public boolean containsKey(Object text) {
+            return added.containsKey(text) || vocab.containsKey(text);
+        }
+
+        @Override
+        public Set<Entry<String, Integer>> entrySet() {
+            Map<String, Integer> all = new HashMap<>(vocab);
+            all.putAll(added);
+            return all.entrySet();
+        }
     }
 }

@@ -84,6 +84,29 @@ class HfTokenizerMalformedTest {
     }
 
     @Test
+    void vocabularyAndMergesReadStraightFromTheTextAreCheckedAsStrictly() throws IOException {
+        String good = Files.readString(dir.resolve("tokenizer.json"));
+        Files.writeString(dir.resolve("tokenizer.json"), good.replaceFirst("\"vocab\":\\s*\\{", "\"vocab\": {\"Ġthe\": 7, "));
+        assertFault("tokenizer.json is not valid JSON: duplicate key \"Ġthe\" (line ");
+        edit(t -> ((ObjectNode) t.get("model").get("vocab")).put("zz", "7"));
+        assertFault("tokenizer.json: model.vocab['zz'] must be a token id (a whole number from 0), not \"7\"");
+        edit(t -> ((ObjectNode) t.get("model").get("vocab")).put("zz", 1000));
+        assertFault("tokenizer.json: model.vocab['zz'] is 1000, but model.vocab has 299 entries, whose ids must run from 0 to 298");
+        edit(t -> ((ObjectNode) t.get("model")).putArray("vocab"));
+        assertFault("tokenizer.json: model.vocab must be an object, not []");
+        edit(t -> ((ObjectNode) t.get("model")).remove("merges"));
+        assertFault("tokenizer.json: model.merges is missing");
+        edit(t -> ((ArrayNode) t.get("model").get("merges")).insert(2, "Ġ t"));
+        assertFault("tokenizer.json: model.merges[2] must be a pair [left, right] like the merges before it, not \"Ġ t\"");
+        edit(t -> ((ArrayNode) t.get("model").get("merges")).insertArray(1).add("Ġ").add("t").add("h"));
+        assertFault("tokenizer.json: model.merges[1] must be a pair of strings [left, right] like the merges before it");
+        edit(t -> ((ObjectNode) t.get("model")).putArray("merges").add("Ġ t").addArray().add("Ġ").add("t"));
+        assertFault("tokenizer.json: model.merges[1] must be a string like the merges before it, not [\"Ġ\",\"t\"]");
+        Files.writeString(dir.resolve("tokenizer.json"), good.replaceFirst("\"merges\":\\s*\\[", "\"merges\": [[\"a\" \"b\"], "));
+        assertFault("tokenizer.json is not valid JSON: expected ',' or ']' (line ");
+    }
+
+    @Test
     void addedTokenIdClashingWithTheVocabulary() throws IOException {
         edit(t -> ((ArrayNode) t.get("added_tokens")).addObject().put("id", 5).put("content", "<tool>")
                 .put("special", true));
