@@ -40,17 +40,42 @@ bin/build-images --local --no-build runtime operator >/dev/null
 # A client for in-cluster requests, made like the cluster check's.
 tests/cluster/check.sh "$kubeconfig" >/dev/null 2>&1 || { echo "e2e: the cluster check failed" >&2; exit 1; }
 CLIENT_IMAGE=moe-local/busybox:1
+# Debian's prometheus binary in an image of its own, for the autoscaling step's Prometheus.
+prometheus_image=$(tests/cluster/prometheus-image.sh "$kubectl_bin")
 # Two groups of two ranks and the operator on one node of this machine's cores.
 (($(nproc) >= 4)) || RANK_CPU=250m
 printf 'e2e: jars and images built in %d s\n' "$((SECONDS - t))" >&2
 
-# deploy/install.yaml is the chart rendered with its defaults (InstallManifestTest keeps them equal).
+operator_ns=moe-system
+# The chart installed as `helm install` would, through helm-java (no helm binary here).
 install_operator() {
-  k apply -f deploy/install.yaml >/dev/null
-  k -n moe-system wait --for=condition=Available deployment/moe-operator --timeout=3m >/dev/null \
+  tests/e2e/helm-java.sh install "$kubeconfig" "$operator_ns" >&2 || die "helm install of the chart failed"
+  k -n "$operator_ns" wait --for=condition=Available deployment/moe-operator --timeout=3m >/dev/null \
     || die "the operator's Deployment did not become available"
 }
 uninstall_operator() {
-  k delete -f deploy/install.yaml --wait --timeout=3m >/dev/null 2>&1 || true
+  tests/e2e/helm-java.sh uninstall "$kubeconfig" "$operator_ns" >&2 || die "helm uninstall failed"
+  # Helm leaves CRDs in place by design; the suite checks that nothing is left.
+  k delete crd moedeployments.serving.moe-operator.io --ignore-not-found --wait --timeout=3m >/dev/null
+}
+# deploy/monitoring/prometheus.yaml on Debian's prometheus, which has no kubernetes_sd_configs:
+# the same pods found by a sidecar instead (tests/cluster/pod-targets.sh) and read as file_sd.
+install_prometheus() {
+  sed "s|image: prom/prometheus:v2.42.0|image: $prometheus_image|" deploy/monitoring/prometheus.yaml | k apply -f - >/dev/null
+  k -n monitoring create configmap prometheus --dry-run=client -o yaml --from-literal=prometheus.yml="global:
+  scrape_interval: 5s
+  evaluation_interval: 5s
+scrape_configs:
+  - job_name: kubernetes-pods
+    file_sd_configs:
+      - files: [/sd/*.json]
+        refresh_interval: 5s
+" | k apply -f - >/dev/null
+  k -n monitoring patch deployment prometheus --type strategic -p "{\"spec\": {\"template\": {\"spec\": {
+    \"volumes\": [{\"name\": \"sd\", \"emptyDir\": {}}],
+    \"containers\": [
+      {\"name\": \"prometheus\", \"volumeMounts\": [{\"name\": \"sd\", \"mountPath\": \"/sd\"}]},
+      {\"name\": \"pod-targets\", \"image\": \"$prometheus_image\", \"command\": [\"/bin/pod-targets\", \"/sd/pods.json\"],
+       \"resources\": {\"requests\": {\"cpu\": \"10m\"}}, \"volumeMounts\": [{\"name\": \"sd\", \"mountPath\": \"/sd\"}]}]}}}}" >/dev/null
 }
 source tests/e2e/suite.sh
