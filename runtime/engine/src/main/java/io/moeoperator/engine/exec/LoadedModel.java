@@ -1,5 +1,6 @@
 package io.moeoperator.engine.exec;
 
+import io.moeoperator.engine.concurrent.Background;
 import io.moeoperator.engine.ep.ExpertParallelism;
 import io.moeoperator.engine.gguf.GgufFile;
 import io.moeoperator.engine.gguf.GgufWeightSource;
@@ -17,7 +18,6 @@ import io.moeoperator.engine.tokenizer.HfTokenizer;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 
 /**
  * A model opened for inference: its files (one GGUF file, or a Hugging Face directory of
@@ -66,7 +66,7 @@ public final class LoadedModel implements AutoCloseable {
         // milliseconds (DeepSeek-V3's tokenizer.json about half a second), and neither needs the other.
         // A Hugging Face directory's tokenizer files are read from the start; GGUF's once the file is open.
         CompletableFuture<TokenizerFiles> tokenizing = format == ModelFormat.SAFETENSORS
-                ? inBackground(() -> TokenizerFiles.huggingFace(path)) : null;
+                ? Background.start("moe-tokenizer-load", () -> TokenizerFiles.huggingFace(path)) : null;
         // An expert-parallel rank reads only part of the files: map them for that from the start.
         boolean sparse = ep.size() > 1;
         WeightSource source;
@@ -77,22 +77,22 @@ public final class LoadedModel implements AutoCloseable {
             };
         } catch (RuntimeException | Error e) {
             if (tokenizing != null) {
-                tokenizing.handle((t, fault) -> null).join();
+                Background.settle(tokenizing);
             }
             throw e;
         }
         if (source instanceof GgufWeightSource gguf) {
-            tokenizing = inBackground(() -> TokenizerFiles.gguf(gguf));
+            tokenizing = Background.start("moe-tokenizer-load", () -> TokenizerFiles.gguf(gguf));
         }
         VectorOps ops = null;
         try {
             ops = new VectorOps(threads);
             DeepSeek2Model model = new DeepSeek2Model(source, ops, ep);
-            TokenizerFiles t = await(tokenizing);
+            TokenizerFiles t = Background.join(tokenizing);
             checkVocabulary(source, t.tokenizer());
             return new LoadedModel(format, source, ops, model, t.tokenizer(), t.chatTemplate());
         } catch (RuntimeException | Error e) {
-            tokenizing.handle((t, fault) -> null).join(); // it may still read the files being closed
+            Background.settle(tokenizing); // it may still read the files being closed
             if (ops != null) {
                 ops.close();
             }
@@ -111,25 +111,6 @@ public final class LoadedModel implements AutoCloseable {
         static TokenizerFiles huggingFace(Path dir) {
             HfTokenizer hf = HfTokenizer.load(dir);
             return new TokenizerFiles(hf.tokenizer(), hf.chatTemplate());
-        }
-    }
-
-    private static <T> CompletableFuture<T> inBackground(java.util.function.Supplier<T> work) {
-        return CompletableFuture.supplyAsync(work, task -> Thread.ofPlatform().daemon().name("moe-tokenizer-load").start(task));
-    }
-
-    /** The future's value, or the fault that ended it as thrown where it happened. */
-    private static <T> T await(CompletableFuture<T> future) {
-        try {
-            return future.join();
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            if (e.getCause() instanceof Error err) {
-                throw err;
-            }
-            throw e;
         }
     }
 

@@ -1,5 +1,6 @@
 package io.moeoperator.engine.tokenizer;
 
+import io.moeoperator.engine.concurrent.Background;
 import io.moeoperator.engine.tokenizer.AddedTokenMatcher.AddedToken;
 import java.util.AbstractMap;
 import java.util.ArrayList;
@@ -11,7 +12,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 
 /**
  * Reads a Hugging Face tokenizer.json (format "1.0", as tokenizers 0.23 reads it) into the parts of
@@ -69,16 +69,16 @@ final class TokenizerJson {
         boolean ignoreMerges = f.bool(model, "ignore_merges", "model.ignore_merges", false);
         // The merges are read on a thread of their own while the vocabulary is (each is a few hundred
         // milliseconds in a fresh JVM for DeepSeek-V3's), then checked against it.
-        CompletableFuture<BpeModelReader.Merges> reading = CompletableFuture.supplyAsync(() -> BpeModelReader.merges(f, model),
-                task -> Thread.ofPlatform().daemon().name("moe-tokenizer-merges").start(task));
+        CompletableFuture<BpeModelReader.Merges> reading = Background.start("moe-tokenizer-merges",
+                () -> BpeModelReader.merges(f, model));
         BpeModelReader.Vocab v;
         try {
             v = BpeModelReader.vocab(f, model);
         } finally {
-            reading.handle((m, fault) -> null).join();
+            Background.settle(reading);
         }
         Map<String, Integer> vocab = v.ids();
-        BpeMerger merger = BpeMerger.ofRanks(BpeModelReader.ranks(joined(reading), vocab), vocab, ignoreMerges);
+        BpeMerger merger = BpeMerger.ofRanks(BpeModelReader.ranks(Background.join(reading), vocab), vocab, ignoreMerges);
 
         List<AddedToken> added = addedTokens(f, root, vocab);
         int size = vocab.size();
@@ -104,21 +104,6 @@ final class TokenizerJson {
         Segmenter segmenter = new HfSegmenter(matcher(f, added, false, p.normalizer()),
                 matcher(f, added, true, p.normalizer()), p.normalizer(), p.preTokenizer());
         return new Parsed(texts, pieceTexts, types, textToId, merger, segmenter, p.template(), p.addPrefixSpace());
-    }
-
-    /** The future's value, its fault thrown as it was thrown where it happened. */
-    private static <T> T joined(CompletableFuture<T> future) {
-        try {
-            return future.join();
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof RuntimeException r) {
-                throw r;
-            }
-            if (e.getCause() instanceof Error err) {
-                throw err;
-            }
-            throw e;
-        }
     }
 
     /** The BPE options; only those that byte-level BPE files use, with their neutral values, pass. */
