@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # End to end on a throwaway kind cluster: build and load the images, then the checks of
-# tests/e2e/suite.sh (the same as tests/e2e/local-cluster.sh runs: helm install the operator, serve
-# deploy/examples/tiny-cpu.yaml, completions through its Service equal to a local moe generate,
-# two serving groups, uninstall), delete the cluster.
+# tests/e2e/suite.sh (the same as tests/e2e/local-cluster.sh runs: helm install, tiny-cpu served and
+# answering as a local moe generate, two groups, a rollout, a rank and the operator's leader killed,
+# autoscaling on deploy/monitoring/prometheus.yaml, uninstall; docs/install.md), delete the cluster.
 #
 # Needs: docker (with a running daemon), kind, kubectl >= 1.23, helm 3, curl, python3, a JDK 25 (bin/java-home) and
 # Maven Central for the build; about 4 CPUs and 6 GiB for the cluster (two groups of two 1-CPU pods).
