@@ -21,6 +21,7 @@ operator_ns=moe-system
 app_ns=moe-e2e
 : "${KUBECONFIG:?set KUBECONFIG to the cluster to test}"
 k() { kubectl "$@"; }
+source tests/e2e/diagnose.sh
 die() { printf 'cluster.sh: %s\n' "$*" >&2; exit 1; }
 for tool in kubectl curl python3; do
   command -v "$tool" >/dev/null || die "$tool is missing"
@@ -36,10 +37,7 @@ port_forward_pid=""
 finish() {
   local status=$?
   [[ -z $port_forward_pid ]] || kill "$port_forward_pid" 2>/dev/null || true
-  if ((status != 0)); then
-    k get all,moe -A -o wide >&2 || true
-    k logs -n "$operator_ns" -l app.kubernetes.io/name=moe-operator --tail=50 --prefix >&2 || true
-  fi
+  ((status == 0)) || e2e_diagnose
   exit "$status"
 }
 trap finish EXIT

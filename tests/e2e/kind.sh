@@ -47,19 +47,11 @@ kubectl_ctx=(--context "kind-$cluster")
 k() { kubectl "${kubectl_ctx[@]}" "$@"; }
 
 port_forward_pid=""
-# On failure, show what the cluster saw before it goes away.
-diagnose() {
-  log "diagnostics"
-  k get all,moe -A -o wide || true
-  k describe moe -n "$app_ns" || true
-  k get events -n "$app_ns" --sort-by=.lastTimestamp | tail -30 || true
-  k logs -n "$operator_ns" -l app.kubernetes.io/name=moe-operator --tail=100 --prefix || true
-  k logs -n "$app_ns" -l serving.moe-operator.io/deployment=tiny-cpu --all-containers --tail=50 --prefix || true
-}
+source tests/e2e/diagnose.sh # e2e_diagnose: what the cluster saw, before it goes away
 cleanup() {
   local status=$?
   if [[ -n $port_forward_pid ]]; then kill "$port_forward_pid" 2>/dev/null || true; fi
-  ((status == 0)) || diagnose
+  ((status == 0)) || e2e_diagnose
   if [[ ${KEEP_CLUSTER:-0} == 1 ]]; then
     log "keeping cluster $cluster (kind delete cluster --name $cluster)"
   else

@@ -15,14 +15,15 @@ kubectl_bin=$cache/bin/kubectl
 t=$SECONDS
 kubeconfig=$(tests/cluster/up.sh)
 printf 'e2e: cluster up in %d s\n' "$((SECONDS - t))" >&2
+k() { "$kubectl_bin" --kubeconfig "$kubeconfig" "$@"; }
+operator_ns=moe-system
+app_ns=moe-e2e
+source tests/e2e/diagnose.sh
 port_forward_pid=""
 finish() {
   local status=$?
   [[ -z $port_forward_pid ]] || kill "$port_forward_pid" 2>/dev/null || true
-  if ((status != 0)); then
-    k get all,moe -A -o wide >&2 || true
-    k logs -n moe-system -l app.kubernetes.io/name=moe-operator --tail=50 --prefix >&2 || true
-  fi
+  ((status == 0)) || e2e_diagnose
   if [[ ${KEEP_CLUSTER:-0} == 1 ]]; then
     echo "e2e: keeping the cluster (KUBECONFIG=$kubeconfig; tests/cluster/down.sh)" >&2
   else
@@ -32,7 +33,6 @@ finish() {
   exit "$status"
 }
 trap finish EXIT
-k() { "$kubectl_bin" --kubeconfig "$kubeconfig" "$@"; }
 
 t=$SECONDS
 JAVA_HOME=$(bin/java-home) ./mvnw -B -q -DskipTests package >&2
@@ -46,7 +46,6 @@ prometheus_image=$(tests/cluster/prometheus-image.sh "$kubectl_bin")
 (($(nproc) >= 4)) || RANK_CPU=250m
 printf 'e2e: jars and images built in %d s\n' "$((SECONDS - t))" >&2
 
-operator_ns=moe-system
 # The chart installed as `helm install` would, through helm-java (no helm binary here).
 install_operator() {
   tests/e2e/helm-java.sh install "$kubeconfig" "$operator_ns" >&2 || die "helm install of the chart failed"
