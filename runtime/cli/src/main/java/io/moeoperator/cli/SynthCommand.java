@@ -11,14 +11,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 @Command(name = "synth", sortOptions = false,
         description = "Write a seeded random-weight DeepSeek-style model (the demo model and test fixtures): a GGUF file, "
                 + "or the same model as a Hugging Face directory with --format safetensors.")
 final class SynthCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec command;
     private static final SynthSpec D = SynthSpec.demo();
-    static final int DEFAULT_VOCAB = 512;
 
     @Option(names = "--out", required = true, paramLabel = "PATH", description = "the GGUF file, or the directory for safetensors")
     Path out;
@@ -30,8 +33,8 @@ final class SynthCommand implements Callable<Integer> {
     @Option(names = "--type", description = "weight type of matrices: F32, F16, BF16, Q8_0, Q4_0 (GGUF), "
             + "F8_E4M3 (safetensors, 128x128 block scales); default ${DEFAULT-VALUE}")
     GgmlType type = D.weightType();
-    @Option(names = "--vocab-size", description = "default " + SynthCommand.DEFAULT_VOCAB + ", or the size of --tokenizer's vocabulary")
-    Integer vocabSize;
+    @Option(names = "--vocab-size", description = "default ${DEFAULT-VALUE}, or the size of --tokenizer's vocabulary")
+    int vocabSize = D.vocabSize();
     @Option(names = "--tokenizer", paramLabel = "DIR", description = "a Hugging Face model directory whose tokenizer.json to use"
             + " (a real vocabulary, such as DeepSeek-V3's) instead of one trained on a small built-in corpus")
     Path tokenizer;
@@ -68,12 +71,12 @@ final class SynthCommand implements Callable<Integer> {
         SyntheticVocab vocab = null;
         if (tokenizer != null) {
             vocab = SyntheticVocab.of(HfTokenizer.load(tokenizer).tokenizer(), preTokenizer);
-            if (vocabSize != null && vocabSize != vocab.tokens().size()) {
+            if (command.commandLine().getParseResult().hasMatchedOption("--vocab-size") && vocabSize != vocab.tokens().size()) {
                 throw new IllegalArgumentException("--vocab-size " + vocabSize + " differs from the " + vocab.tokens().size()
                         + " tokens of " + tokenizer.resolve(HfTokenizer.TOKENIZER_JSON) + "; leave it out");
             }
         }
-        int vocabRows = vocab != null ? vocab.tokens().size() : vocabSize != null ? vocabSize : DEFAULT_VOCAB;
+        int vocabRows = vocab != null ? vocab.tokens().size() : vocabSize;
         SynthSpec spec = new SynthSpec(vocabRows, hidden, layers, heads, qLoraRank, kvLoraRank, qkNope, qkRope, vHead,
                 ffDense, ffExpert, experts, expertsUsed, sharedExperts, denseLayers, contextLength, gating, weightsNorm,
                 weightsScale, routerBias, yarnFactor, yarnOriginalContext, yarnLogMultiplier, ropeTheta, D.rmsEps(),
